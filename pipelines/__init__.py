@@ -1,0 +1,1 @@
+"""Runnable pipelines (batch, streaming), their options and the `conflictwire` command line."""

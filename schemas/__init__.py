@@ -1,0 +1,34 @@
+"""conflictwire's data model: one declaration per record kind, every other form derived from it."""
+
+from schemas.model import Field, RecordKind
+from schemas.records import (
+    ARTICLES,
+    DEAD_LETTERS,
+    EVENTS,
+    FEED_ITEMS,
+    FEED_STATUS,
+    SCHEMA_VERSION,
+    SINK_KINDS,
+    Article,
+    DeadLetter,
+    Event,
+    FeedItem,
+    FeedStatus,
+)
+
+__all__ = [
+    "ARTICLES",
+    "DEAD_LETTERS",
+    "EVENTS",
+    "FEED_ITEMS",
+    "FEED_STATUS",
+    "SCHEMA_VERSION",
+    "SINK_KINDS",
+    "Article",
+    "DeadLetter",
+    "Event",
+    "FeedItem",
+    "FeedStatus",
+    "Field",
+    "RecordKind",
+]

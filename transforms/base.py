@@ -1,0 +1,55 @@
+"""Small pieces every stage shares: stable ids, the clock, and how a failure becomes a dead letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from schemas import DeadLetter
+
+# The tagged output every stage routes its failures to (klio-style): nothing is raised out of a bundle.
+DEAD = "dead_letters"
+
+
+def stable_id(*parts: str, length: int = 16) -> str:
+    """A short, stable hex id for the given parts (the same parts give the same id on every run)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def dead_letter(
+    stage: str,
+    reason: str,
+    *,
+    url: str | None = None,
+    feed_url: str | None = None,
+    item_id: str | None = None,
+    http_status: int | None = None,
+    detail: str | None = None,
+) -> DeadLetter:
+    if detail is not None and len(detail) > 2000:
+        detail = detail[:2000] + "..."
+    return DeadLetter(
+        stage=stage,
+        reason=reason,
+        url=url,
+        feed_url=feed_url,
+        item_id=item_id,
+        http_status=http_status,
+        detail=detail,
+        at=utcnow(),
+    )
+
+
+class StageError(Exception):
+    """A failure a stage's core reports: `reason` becomes the dead letter's reason."""
+
+    def __init__(self, reason: str, detail: str = "", http_status: int | None = None):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.http_status = http_status
