@@ -14,6 +14,7 @@ from schemas.records import (
     Event,
     FeedItem,
     FeedStatus,
+    FetchedPage,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Event",
     "FeedItem",
     "FeedStatus",
+    "FetchedPage",
     "Field",
     "RecordKind",
 ]

@@ -6,6 +6,9 @@ could not be turned into an article or event, and a feed status row per feed per
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 from schemas.model import Field, RecordKind
 
 SCHEMA_VERSION = "1.0"
@@ -171,3 +174,14 @@ Article = ARTICLES.make_row_type("Article", __name__)
 Event = EVENTS.make_row_type("Event", __name__)
 DeadLetter = DEAD_LETTERS.make_row_type("DeadLetter", __name__)
 FeedStatus = FEED_STATUS.make_row_type("FeedStatus", __name__)
+
+
+class FetchedPage(NamedTuple):
+    """A feed item's page as fetched: internal to a run (between fetch and extract), never written."""
+
+    item: FeedItem  # type: ignore[valid-type]
+    url: str  # final URL, after redirects
+    http_status: int
+    html: str  # decoded to Unicode by the fetch stage
+    content_type: str | None
+    fetched_at: dt.datetime
