@@ -1,0 +1,153 @@
+"""`conflictwire analyze`: the pipeline's stage code applied per document, JSONL in and out.
+
+Input lines: {"id", "html"} or {"id", "text", "title"?}, optionally "url" and "published" (ISO 8601).
+Output lines: {"id", "title", "text", "language", "language_confidence", "published", "is_conflict",
+"conflict_score", "events": [...]}, or {"id", "error": {"stage", "reason", "detail"}} for a record
+that could not be analysed. One output line per input line, in order; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from schemas import EVENTS, Article
+from transforms.base import StageError, stable_id, utcnow
+from transforms.classify import ConflictClassifier
+from transforms.events import extract_events
+from transforms.extract import extract_article
+from transforms.language import LanguageDetector
+
+
+class Analyzer:
+    """Extraction, language, relevance and events for one document at a time; models loaded once."""
+
+    def __init__(self, language_backend: str = "auto"):
+        self.language = LanguageDetector(language_backend)
+        self.classifier = ConflictClassifier.load()
+
+    def article_from(self, record: dict[str, Any]) -> Article:
+        doc_id = record.get("id")
+        url = record.get("url")
+        published = parse_time(record.get("published"))
+        if record.get("html") is not None:
+            page = extract_article(record["html"], url)
+            title, text = page.title, page.text
+            published = published or page.published
+            hint = page.html_language
+        elif record.get("text") is not None:
+            title, text, hint = record.get("title"), record["text"], None
+            if not str(text).strip():
+                raise StageError("no_text", "the record's text is empty", None)
+        else:
+            raise StageError("bad_record", "a record needs 'html' or 'text'", None)
+        article = Article(
+            article_id=str(doc_id) if doc_id is not None else stable_id(url or text[:200]),
+            url=url or f"urn:conflictwire:analyze:{doc_id}",
+            title=title,
+            text=text,
+            published=published,
+            fetched_at=utcnow(),
+        )
+        language, confidence = self.language.detect(" ".join(filter(None, [title, text])), hint=hint)
+        article = article._replace(language=language, language_confidence=confidence)
+        score = self.classifier.score(title, text)
+        return article._replace(conflict_score=score, is_conflict=self.classifier.is_conflict(score))
+
+    def analyze(self, record: dict[str, Any]) -> dict[str, Any]:
+        article = self.article_from(record)
+        events = extract_events(article) if article.is_conflict else []
+        return {
+            "id": record.get("id"),
+            "title": article.title,
+            "text": article.text,
+            "language": article.language,
+            "language_confidence": article.language_confidence,
+            "published": article.published.isoformat() if article.published else None,
+            "is_conflict": article.is_conflict,
+            "conflict_score": article.conflict_score,
+            "events": [EVENTS.to_json_row(event) for event in events],
+        }
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def analyze_lines(lines: Iterator[str], analyzer: Analyzer) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("a line must hold a JSON object")
+        except ValueError as exc:
+            yield {"id": None, "line": number, "error": {"stage": "input", "reason": "bad_json", "detail": str(exc)}}
+            continue
+        try:
+            yield analyzer.analyze(record)
+        except StageError as exc:
+            yield {"id": record.get("id"), "line": number,
+                   "error": {"stage": "analyze", "reason": exc.reason, "detail": exc.detail}}
+        except Exception as exc:  # noqa: BLE001 - one bad document must not end the batch
+            yield {"id": record.get("id"), "line": number,
+                   "error": {"stage": "analyze", "reason": type(exc).__name__, "detail": str(exc)[:500]}}
+
+
+@contextlib.contextmanager
+def _open(path: str, mode: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdin if "r" in mode else sys.stdout
+        return
+    with open(path, mode, encoding="utf-8") as handle:
+        yield handle
+
+
+def main(argv: list[str]) -> int:
+    from pipelines.run import UsageError
+
+    parser = argparse.ArgumentParser(prog="conflictwire analyze", description=__doc__.split("\n")[0])
+    parser.add_argument("--input", required=True, help="JSONL file of documents, or - for stdin")
+    parser.add_argument("--output", required=True, help="JSONL file for the results, or - for stdout")
+    parser.add_argument("--language-backend", default="auto")
+    args = parser.parse_args(argv)
+    if args.input != "-":
+        try:
+            open(args.input, "rb").close()
+        except OSError as exc:
+            raise UsageError(f"cannot read input {args.input!r}: {exc.strerror or exc}") from exc
+    analyzer = Analyzer(args.language_backend)
+    try:
+        out_ctx = _open(args.output, "w")
+        out = out_ctx.__enter__()
+    except OSError as exc:
+        raise UsageError(f"cannot write output {args.output!r}: {exc.strerror or exc}") from exc
+    counts = {"documents": 0, "errors": 0, "conflict": 0, "events": 0}
+    try:
+        with _open(args.input, "r") as source:
+            for result in analyze_lines(iter(source), analyzer):
+                counts["documents"] += 1
+                counts["errors"] += "error" in result
+                counts["conflict"] += bool(result.get("is_conflict"))
+                counts["events"] += len(result.get("events") or [])
+                out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    finally:
+        out_ctx.__exit__(None, None, None)
+    print(
+        f"analyzed {counts['documents']} documents: {counts['conflict']} conflict, "
+        f"{counts['events']} events, {counts['errors']} errors",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,71 @@
+"""The `conflictwire` command: run (feeds to Parquet), analyze (documents to events), demo (offline sample)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from pipelines.run import UsageError, print_counters, run_batch
+
+USAGE = """conflictwire <command> [options]
+
+commands:
+  run      poll feeds, fetch and analyse new articles, write Parquet (or BigQuery)
+           conflictwire run --feeds FILE --output DIR [--allow-host HOST]... [Beam options]
+  analyze  the same analysis per document, without feeds
+           conflictwire analyze --input F.jsonl --output F.jsonl   (- for stdin/stdout)
+  demo     serve the bundled offline sample on 127.0.0.1 and run the pipeline on it
+           conflictwire demo [--output DIR]
+"""
+
+
+def _run(argv: list[str]) -> int:
+    if any(a in ("-h", "--help") for a in argv):
+        from pipelines.options import ConflictwireOptions
+
+        parser = argparse.ArgumentParser(prog="conflictwire run")
+        ConflictwireOptions._add_argparse_args(parser)
+        parser.print_help()
+        print("\nAny Apache Beam pipeline option is accepted as well (--runner, --streaming, ...).")
+        return 0
+    result = run_batch(argv)
+    print(f"run {result.run_id} finished in {result.seconds:.1f}s, output in {result.output}")
+    print_counters(result.counters)
+    return 0
+
+
+def _analyze(argv: list[str]) -> int:
+    from pipelines.analyze import main as analyze_main
+
+    return analyze_main(argv)
+
+
+def _demo(argv: list[str]) -> int:
+    from pipelines.demo import main as demo_main
+
+    return demo_main(argv)
+
+
+COMMANDS = {"run": _run, "analyze": _analyze, "demo": _demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"conflictwire: unknown command {command!r} (run, analyze or demo)", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[command](rest)
+    except UsageError as exc:
+        print(f"conflictwire {command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The one options class: parsed by the command line, read by the pipelines, listed in the template metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+# Batch runs and tests use the in-process runner: the DirectRunner first tries to download the Prism
+# binary, which fails on a machine without internet. --runner overrides it.
+DEFAULT_RUNNER = "FnApiRunner"
+DEFAULT_SLOT_MINUTES = 15
+
+
+class ConflictwireOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument(
+            "--feeds",
+            help="Feed list: a text file of feed URLs (one per line, # comments) or an OPML file. Local or gs://.",
+        )
+        parser.add_argument(
+            "--output",
+            help="Where the Parquet datasets go (local folder or Beam filesystem URL), or bq://PROJECT.DATASET.",
+        )
+        parser.add_argument(
+            "--allow_host",
+            "--allow-host",
+            dest="allow_host",
+            action="append",
+            default=None,
+            help="Host let through the private-address guard (repeatable), e.g. 127.0.0.1 for local feeds.",
+        )
+        parser.add_argument(
+            "--run_id",
+            "--run-id",
+            dest="run_id",
+            default=None,
+            help="The run's slot. A rerun with the same id replaces that run's output. "
+            f"Default: the current UTC time floored to --slot_minutes ({DEFAULT_SLOT_MINUTES}).",
+        )
+        parser.add_argument(
+            "--slot_minutes",
+            "--slot-minutes",
+            dest="slot_minutes",
+            type=int,
+            default=DEFAULT_SLOT_MINUTES,
+            help="Length of a scheduled run's slot in minutes; runs inside one slot share a run id.",
+        )
+        parser.add_argument(
+            "--lookback_days",
+            "--lookback-days",
+            dest="lookback_days",
+            type=int,
+            default=30,
+            help="How far back earlier runs' output is read to skip items already processed.",
+        )
+        parser.add_argument(
+            "--user_agent",
+            "--user-agent",
+            dest="user_agent",
+            default=None,
+            help="User-Agent sent to feeds and pages; include a contact URL.",
+        )
+        parser.add_argument(
+            "--language_backend",
+            "--language-backend",
+            dest="language_backend",
+            default="auto",
+            help="Language identification backend (auto, langdetect, cld2, langid).",
+        )
+        parser.add_argument(
+            "--poll_interval",
+            "--poll-interval",
+            dest="poll_interval",
+            default="15m",
+            help="Streaming only: how often feeds are polled (e.g. 90s, 15m, 1h).",
+        )
+        parser.add_argument(
+            "--max_polls",
+            "--max-polls",
+            dest="max_polls",
+            type=int,
+            default=None,
+            help="Streaming only: stop after this many polls (a bounded run, for local testing).",
+        )
+
+
+def resolve_run_id(options: ConflictwireOptions, now: dt.datetime | None = None) -> str:
+    """The run's slot id: given, or the current time floored to the slot length (so a retry in the slot reuses it)."""
+    if options.run_id:
+        return options.run_id
+    now = now or dt.datetime.now(dt.timezone.utc)
+    minutes = max(1, options.slot_minutes)
+    floored = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=(now.hour * 60 + now.minute) % minutes)
+    return floored.strftime("%Y%m%dT%H%MZ")
+
+
+def with_default_runner(options: PipelineOptions) -> PipelineOptions:
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = DEFAULT_RUNNER
+    return options

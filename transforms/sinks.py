@@ -1,0 +1,216 @@
+"""Writing record kinds to Parquet datasets, hive-partitioned by date, one deterministic slot per run.
+
+Layout under the output folder (a local path or any Beam filesystem URL such as gs://):
+
+    <output>/<kind>/dt=<YYYY-MM-DD>/part-<run_id>-<nnnnn>.parquet
+
+A run first writes into `<output>/_staging/<run_id>/` and only then moves its files into place, after
+removing whatever an earlier attempt of the same run left there: a retried run replaces its own output
+instead of adding to it, and a run killed before its finalisation leaves nothing in the dataset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import posixpath
+from collections.abc import Iterable
+from typing import Any
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from schemas import RecordKind
+from transforms.base import DEAD, dead_letter
+
+log = logging.getLogger(__name__)
+
+PARTITION_COLUMN = "dt"
+NO_DATE = "__HIVE_DEFAULT_PARTITION__"  # Hive's, DuckDB's and Spark's name for a null partition value
+ROWS_PER_FILE = 20_000
+ROWS_PER_ROW_GROUP = 2_000
+
+# Which field dates each kind's rows; the run date stands in for a row without one.
+PARTITION_SOURCE = {
+    "articles": "fetched_at",
+    "events": "event_date",
+    "dead_letters": "at",
+    "feed_status": "fetched_at",
+}
+
+
+def join(base: str, *parts: str) -> str:
+    """Join path parts for local paths and filesystem URLs alike."""
+    if "://" in base:
+        return posixpath.join(base, *parts)
+    return FileSystems.join(base, *parts)
+
+
+def partition_of(kind: RecordKind, row: Any) -> str:
+    value = getattr(row, PARTITION_SOURCE.get(kind.name, ""), None)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return NO_DATE
+
+
+def final_file(output: str, kind: str, partition: str, run_id: str, shard: int) -> str:
+    return join(output, kind, f"{PARTITION_COLUMN}={partition}", f"part-{run_id}-{shard:05d}.parquet")
+
+
+def staging_dir(output: str, run_id: str) -> str:
+    return join(output, "_staging", run_id)
+
+
+def write_table(path: str, kind: RecordKind, rows: Iterable[Any]) -> int:
+    """Write rows of `kind` to one Parquet file at `path` (any Beam filesystem); returns the row count."""
+    schema = kind.arrow_schema()
+    count = 0
+    batch: list[dict] = []
+    with FileSystems.create(path) as handle:
+        with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+            for row in rows:
+                batch.append(kind.to_dict(row))
+                if len(batch) >= ROWS_PER_ROW_GROUP:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    count += len(batch)
+                    batch = []
+            if batch or count == 0:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count += len(batch)
+    return count
+
+
+def files_of_run(output: str, kind: str, run_id: str) -> list[str]:
+    pattern = join(output, kind, f"{PARTITION_COLUMN}=*", f"part-{run_id}-*.parquet")
+    return [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+
+
+class _Validate(beam.DoFn):
+    """Rows that break the schema become dead letters here, before they can spoil a file."""
+
+    def __init__(self, kind: RecordKind, run_id: str):
+        self.kind = kind
+        self.run_id = run_id
+        self.valid = beam.metrics.Metrics.counter("sink", f"{kind.name}_rows")
+        self.invalid = beam.metrics.Metrics.counter("sink", f"{kind.name}_schema_violations")
+
+    def process(self, row):
+        if "run_id" in self.kind.field_names and getattr(row, "run_id", None) is None:
+            row = row._replace(run_id=self.run_id)
+        problems = self.kind.validate(row)
+        if problems:
+            self.invalid.inc()
+            yield beam.pvalue.TaggedOutput(
+                DEAD,
+                dead_letter(
+                    "sink",
+                    "schema_violation",
+                    url=getattr(row, "url", None) or getattr(row, "source_url", None),
+                    feed_url=getattr(row, "feed_url", None),
+                    item_id=getattr(row, "article_id", None),
+                    detail=f"{self.kind.name}: " + "; ".join(problems[:5]),
+                ),
+            )
+            return
+        self.valid.inc()
+        yield row
+
+
+class _WritePartition(beam.DoFn):
+    def __init__(self, output: str, kind: RecordKind, run_id: str, rows_per_file: int):
+        self.output = output
+        self.kind = kind
+        self.run_id = run_id
+        self.rows_per_file = rows_per_file
+
+    def process(self, keyed):
+        partition, rows = keyed
+        # Sorting by the first (id) field makes a rerun's files comparable with the first attempt's.
+        ordered = sorted(rows, key=lambda r: str(r[0]))
+        for shard, start in enumerate(range(0, len(ordered), self.rows_per_file)):
+            name = f"{self.kind.name}-{partition}-{shard:05d}.parquet"
+            path = join(staging_dir(self.output, self.run_id), name)
+            write_table(path, self.kind, ordered[start : start + self.rows_per_file])
+            yield path, final_file(self.output, self.kind.name, partition, self.run_id, shard)
+
+
+class _Finalize(beam.DoFn):
+    """Replace whatever an earlier attempt of this run wrote for this kind with what this attempt wrote."""
+
+    def __init__(self, output: str, kind: RecordKind, run_id: str):
+        self.output = output
+        self.kind = kind
+        self.run_id = run_id
+
+    def process(self, moves: list[tuple[str, str]]):
+        targets = {final for _, final in moves}
+        stale = [path for path in files_of_run(self.output, self.kind.name, self.run_id) if path not in targets]
+        if stale:
+            FileSystems.delete(stale)
+        for staged, final in sorted(moves):
+            if FileSystems.exists(final):
+                FileSystems.delete([final])
+            parent = final.rsplit("/", 1)[0]
+            if "://" not in parent and not FileSystems.exists(parent):
+                FileSystems.mkdirs(parent)  # object stores have no folders; local renames need one
+            FileSystems.rename([staged], [final])
+            yield final
+
+
+class WriteParquet(beam.PTransform):
+    """Write rows of one record kind as a hive-partitioned Parquet dataset under `<output>/<kind>/`.
+
+    Returns a dict: "files" (the final paths written) and DEAD (dead letters for rows that break the schema).
+    """
+
+    def __init__(self, output: str, kind: RecordKind, run_id: str, rows_per_file: int = ROWS_PER_FILE):
+        super().__init__(label=None)
+        if not output:
+            raise ValueError("WriteParquet needs an output location")
+        if not run_id or "/" in run_id:
+            raise ValueError(f"run_id must be a non-empty path-safe string, got {run_id!r}")
+        self.output = output
+        self.kind = kind
+        self.run_id = run_id
+        self.rows_per_file = rows_per_file
+
+    def expand(self, rows):
+        kind = self.kind
+        checked = rows | "Validate" >> beam.ParDo(_Validate(kind, self.run_id)).with_outputs(DEAD, main="rows")
+        files = (
+            checked.rows
+            | "KeyByPartition" >> beam.Map(lambda row: (partition_of(kind, row), row))
+            | "ByPartition" >> beam.GroupByKey()
+            | "Write" >> beam.ParDo(_WritePartition(self.output, self.kind, self.run_id, self.rows_per_file))
+            | "Collect" >> beam.combiners.ToList()
+            | "Finalize" >> beam.ParDo(_Finalize(self.output, self.kind, self.run_id))
+        )
+        return {"files": files, DEAD: checked[DEAD]}
+
+
+def read_rows(
+    output: str, kind: str, columns: list[str] | None = None, partitions_since: str | None = None
+) -> pa.Table | None:
+    """Read a kind's dataset (every committed run) for state such as 'what was seen before'.
+
+    `partitions_since` (YYYY-MM-DD) bounds the read to recent partitions: the lookback window.
+    """
+    pattern = join(output, kind, f"{PARTITION_COLUMN}=*", "*.parquet")
+    try:
+        matches = FileSystems.match([pattern])[0].metadata_list
+    except Exception:  # noqa: BLE001 - a missing dataset is simply empty state
+        return None
+    tables = []
+    for meta in sorted(matches, key=lambda m: m.path):
+        partition = meta.path.rsplit(f"{PARTITION_COLUMN}=", 1)[-1].split("/", 1)[0]
+        if partitions_since and partition != NO_DATE and partition < partitions_since:
+            continue
+        with FileSystems.open(meta.path) as handle:
+            tables.append(pq.read_table(pa.BufferReader(handle.read()), columns=columns))
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="default")
