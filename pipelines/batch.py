@@ -156,10 +156,19 @@ class WriteRecords(beam.PTransform):
         return written
 
 
+def sink_for(output: str, run_id: str) -> beam.PTransform:
+    """Parquet under a folder by default; BigQuery tables for an output of the form bq://PROJECT.DATASET."""
+    if output.startswith("bq://"):
+        from transforms.bigquery import WriteBigQueryRecords
+
+        return WriteBigQueryRecords(output, run_id)
+    return WriteRecords(output, run_id)
+
+
 def build(pipeline: beam.Pipeline, plan: RunPlan) -> dict:
     feed_urls = pipeline | "Feeds" >> beam.Create(sorted(set(plan.feeds)))
     records = feed_urls | "FeedsToRecords" >> FeedsToRecords(plan)
-    return records | "Sinks" >> WriteRecords(plan.output, plan.run_id)
+    return records | "Sinks" >> sink_for(plan.output, plan.run_id)
 
 
 def today() -> dt.date:
