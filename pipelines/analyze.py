@@ -16,10 +16,11 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
+from transforms.events import extract_events
+
 from schemas import EVENTS, Article
 from transforms.base import StageError, stable_id, utcnow
 from transforms.classify import ConflictClassifier
-from transforms.events import extract_events
 from transforms.extract import extract_article
 from transforms.language import LanguageDetector
 
@@ -99,11 +100,17 @@ def analyze_lines(lines: Iterator[str], analyzer: Analyzer) -> Iterator[dict[str
         try:
             yield analyzer.analyze(record)
         except StageError as exc:
-            yield {"id": record.get("id"), "line": number,
-                   "error": {"stage": "analyze", "reason": exc.reason, "detail": exc.detail}}
+            yield {
+                "id": record.get("id"),
+                "line": number,
+                "error": {"stage": "analyze", "reason": exc.reason, "detail": exc.detail},
+            }
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the batch
-            yield {"id": record.get("id"), "line": number,
-                   "error": {"stage": "analyze", "reason": type(exc).__name__, "detail": str(exc)[:500]}}
+            yield {
+                "id": record.get("id"),
+                "line": number,
+                "error": {"stage": "analyze", "reason": type(exc).__name__, "detail": str(exc)[:500]},
+            }
 
 
 @contextlib.contextmanager

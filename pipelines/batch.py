@@ -16,16 +16,16 @@ import logging
 from dataclasses import dataclass
 
 import apache_beam as beam
+from transforms.events import ExtractEvents
+from transforms.fetch import FetchPages
 
 from pipelines.options import ConflictwireOptions
 from schemas import ARTICLES, DEAD_LETTERS, EVENTS, FEED_STATUS
 from transforms.base import DEAD
 from transforms.classify import ClassifyConflict
 from transforms.dedup import UniqueItems
-from transforms.events import ExtractEvents
 from transforms.extract import ExtractArticles
 from transforms.feeds import PollFeeds
-from transforms.fetch import FetchPages
 from transforms.language import DetectLanguage
 from transforms.settings import FetchSettings
 from transforms.sinks import WriteParquet
@@ -88,9 +88,7 @@ class AnalyzeArticles(beam.PTransform):
         extracted = pages | "Extract" >> ExtractArticles(run_id=self.run_id)
         articles, _ = _outputs(extracted, "articles")
         classified = (
-            articles
-            | "Language" >> DetectLanguage(backend=self.language_backend)
-            | "Classify" >> ClassifyConflict()
+            articles | "Language" >> DetectLanguage(backend=self.language_backend) | "Classify" >> ClassifyConflict()
         )
         analysed = classified | "Events" >> ExtractEvents(run_id=self.run_id)
         final_articles, _ = _outputs(analysed, "articles")

@@ -69,14 +69,17 @@ def main(argv: list[str]) -> int:
         print(f"running the batch pipeline on {len(feeds)} feeds ...", flush=True)
         result = run_batch(
             [
-                "--feeds", str(feed_list),
-                "--output", args.output,
-                "--allow-host", "127.0.0.1",
-                "--run-id", "demo",
+                "--feeds",
+                str(feed_list),
+                "--output",
+                args.output,
+                "--allow-host",
+                "127.0.0.1",
+                "--run-id",
+                "demo",
                 *beam_args,
             ]
         )
     print_counters(result.counters)
     print_summary(summarize(args.output, result.run_id), time.monotonic() - started, args.output)
     return 0
-

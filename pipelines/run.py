@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import sys
@@ -12,10 +11,10 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
+from transforms.feeds import read_feed_list
 
 from pipelines import batch
 from pipelines.options import ConflictwireOptions, resolve_run_id, with_default_runner
-from transforms.feeds import read_feed_list
 from pipelines.state import previous_state
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ declaration adds it everywhere.
 from __future__ import annotations
 
 import datetime as dt
-import typing
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -114,7 +113,7 @@ def _py_annotation(f: Field) -> Any:
     if f.mode == "REPEATED":
         return list[base]
     if f.mode == "NULLABLE":
-        return typing.Optional[base]
+        return base | None
     return base
 
 

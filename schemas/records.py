@@ -13,15 +13,16 @@ from schemas.model import Field, RecordKind
 
 SCHEMA_VERSION = "1.0"
 
-_VERSION = Field("schema_version", "STRING", description="Version of this schema the row was written with.",
-                 default=SCHEMA_VERSION)
+_VERSION = Field(
+    "schema_version", "STRING", description="Version of this schema the row was written with.", default=SCHEMA_VERSION
+)
 _RUN = Field("run_id", "STRING", description="Deterministic id of the run (slot) that wrote the row.")
 
 FEED_ITEMS = RecordKind(
     name="feed_items",
     description="One entry of a polled feed, before its page is fetched.",
     fields=(
-        Field("item_id", "STRING", "REQUIRED", "Stable id: hash of the canonical URL (or the GUID when there is no link)."),
+        Field("item_id", "STRING", "REQUIRED", "Stable id: hash of the canonical URL (or the GUID without a link)."),
         Field("feed_url", "STRING", "REQUIRED", "The feed the item came from."),
         Field("url", "STRING", description="The item's link, canonicalised."),
         Field("guid", "STRING", description="The feed's own id for the item."),
@@ -52,7 +53,7 @@ ARTICLES = RecordKind(
         Field("http_status", "INT64"),
         Field("language", "STRING", description="ISO 639-1 code (or 639-3 where there is none)."),
         Field("language_confidence", "FLOAT64", description="Detector's probability for `language`, 0-1."),
-        Field("is_conflict", "BOOL", description="Reports political violence, protest or armed conflict (ACLED scope)."),
+        Field("is_conflict", "BOOL", description="Reports political violence, protest or conflict (ACLED's scope)."),
         Field("conflict_score", "FLOAT64", description="Calibrated probability that is_conflict is true."),
         Field("event_count", "INT64", description="Events extracted from the article."),
         Field("cluster_id", "STRING", description="Shared by near-duplicate articles (syndicated copy)."),

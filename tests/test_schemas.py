@@ -55,8 +55,16 @@ def test_valid_rows_convert_to_arrow_and_json():
         article_id="a1",
         event_date=dt.date(2022, 8, 3),
         fatalities=1,
-        claims=[{"claimed_by": "Ministry", "fatalities": 1, "wounded": None, "vague": False, "text": "1 killed",
-                 "source_article_id": "a1"}],
+        claims=[
+            {
+                "claimed_by": "Ministry",
+                "fatalities": 1,
+                "wounded": None,
+                "vague": False,
+                "text": "1 killed",
+                "source_article_id": "a1",
+            }
+        ],
         extracted_at=dt.datetime(2022, 8, 4, 12, tzinfo=UTC),
     )
     assert EVENTS.validate(row) == []

@@ -12,8 +12,8 @@ import html
 import json
 import shutil
 import sys
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -95,8 +95,8 @@ def seed_page() -> str:
 
 def rss(title: str, items: list[dict]) -> str:
     entries = "\n".join(
-        f"""  <item><title>{html.escape(i['title'])}</title><link>{{{{BASE}}}}{html.escape(i['route'])}</link>
-    <guid isPermaLink="false">{html.escape(i['guid'])}</guid><pubDate>{i['rfc822']}</pubDate></item>"""
+        f"""  <item><title>{html.escape(i["title"])}</title><link>{{{{BASE}}}}{html.escape(i["route"])}</link>
+    <guid isPermaLink="false">{html.escape(i["guid"])}</guid><pubDate>{i["rfc822"]}</pubDate></item>"""
         for i in items
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
@@ -108,11 +108,14 @@ def rss(title: str, items: list[dict]) -> str:
 
 
 def atom(title: str, items: list[dict]) -> str:
-    entries = "\n".join(
-        f"""  <entry><title>{html.escape(i['title'])}</title><link rel="alternate" href="{{{{BASE}}}}{html.escape(i['route'])}"/>
-    <id>{html.escape(i['guid'])}</id><updated>{i['iso']}</updated></entry>"""
-        for i in items
-    )
+    def entry(i: dict) -> str:
+        link = f'<link rel="alternate" href="{{{{BASE}}}}{html.escape(i["route"])}"/>'
+        return (
+            f"  <entry><title>{html.escape(i['title'])}</title>\n    {link}<id>{html.escape(i['guid'])}</id>"
+            f"<updated>{i['iso']}</updated></entry>"
+        )
+
+    entries = "\n".join(entry(i) for i in items)
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>{html.escape(title)}</title><id>urn:conflictwire:sample:{title}</id>
 <updated>2026-08-02T00:00:00Z</updated>
@@ -140,17 +143,37 @@ def main() -> int:
             shutil.copy(FUNDUS / "html" / file, HERE / "pages" / name)
             routes[route] = {"file": f"pages/{name}", "content_type": "text/html; charset=utf-8"}
             published = datetime.fromisoformat(record["publishing_date"])
-            items.append({"title": record["title"], "route": route, "guid": record["url"],
-                          "rfc822": format_datetime(published), "iso": published.isoformat()})
+            items.append(
+                {
+                    "title": record["title"],
+                    "route": route,
+                    "guid": record["url"],
+                    "rfc822": format_datetime(published),
+                    "iso": published.isoformat(),
+                }
+            )
             sources.append(f"| {feed_name} | {record['publisher']} | {record['url']} | fundus `{file}` |")
         if feed_name == "world.xml":
             seed_pub = datetime.fromisoformat(SEED_PUBLISHED)
-            items.insert(0, {"title": "Azerbaijan Claims \u201cRevenge\u201d For Soldier Killed In Action",
-                             "route": SEED_ROUTE, "guid": "urn:conflictwire:seed-article",
-                             "rfc822": format_datetime(seed_pub), "iso": SEED_PUBLISHED})
-            items.append({"title": "A story whose page was not captured", "route": MISSING_ROUTE,
-                          "guid": "urn:conflictwire:missing-page", "rfc822": format_datetime(seed_pub),
-                          "iso": SEED_PUBLISHED})
+            items.insert(
+                0,
+                {
+                    "title": "Azerbaijan Claims \u201cRevenge\u201d For Soldier Killed In Action",
+                    "route": SEED_ROUTE,
+                    "guid": "urn:conflictwire:seed-article",
+                    "rfc822": format_datetime(seed_pub),
+                    "iso": SEED_PUBLISHED,
+                },
+            )
+            items.append(
+                {
+                    "title": "A story whose page was not captured",
+                    "route": MISSING_ROUTE,
+                    "guid": "urn:conflictwire:missing-page",
+                    "rfc822": format_datetime(seed_pub),
+                    "iso": SEED_PUBLISHED,
+                }
+            )
         text = rss(title, items) if kind == "rss" else atom(title, items)
         (HERE / "feeds" / feed_name).write_text(text, encoding="utf-8")
         content_type = "application/rss+xml; charset=utf-8" if kind == "rss" else "application/atom+xml"

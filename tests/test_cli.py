@@ -1,0 +1,76 @@
+"""The command line: one-line errors and non-zero exits for bad input; bad records become error records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipelines.cli import main
+
+
+def test_a_missing_feed_list_is_a_one_line_error(tmp_path, capsys):
+    code = main(["run", "--feeds", str(tmp_path / "nope.txt"), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0 and "feed list not found" in err and "nope.txt" in err
+
+
+def test_an_unwritable_output_location_is_a_one_line_error(tmp_path, capsys):
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text("http://127.0.0.1:9/feed.xml\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    code = main(["run", "--feeds", str(feeds), "--output", str(blocker / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "cannot write to output location" in err
+
+
+def test_missing_required_options_are_named(tmp_path, capsys):
+    assert main(["run", "--output", str(tmp_path)]) == 2
+    assert "--feeds is required" in capsys.readouterr().err
+    assert main(["frobnicate"]) == 2
+
+
+def test_analyze_gives_one_output_line_per_input_and_error_records_for_bad_lines(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "a",
+                        "title": "Clashes in Lachin",
+                        "text": "Two soldiers were killed in an armed clash with rebels near Lachin on Monday.",
+                        "published": "2022-08-04T09:00:00Z",
+                    }
+                ),
+                "{not json",
+                json.dumps({"id": "c"}),
+                json.dumps({"id": "d", "html": "<html><body><p>" + "Sales rose. " * 30 + "</p></body></html>"}),
+            ]
+        )
+        + "\n"
+    )
+    target = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "analyze", "--input", str(source), "--output", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["id"] == "a" and lines[0]["language"] == "en" and lines[0]["is_conflict"] is True
+    assert lines[1]["error"]["reason"] == "bad_json" and lines[1]["line"] == 2
+    assert lines[2]["id"] == "c" and lines[2]["error"]["reason"] == "bad_record"
+    assert lines[3]["id"] == "d" and lines[3]["is_conflict"] is False and lines[3]["events"] == []
+
+
+@pytest.mark.parametrize("args", [["--input", "/nonexistent/x.jsonl", "--output", "-"]])
+def test_analyze_with_an_unreadable_input_is_a_one_line_error(args, capsys):
+    assert main(["analyze", *args]) == 2
+    assert "cannot read input" in capsys.readouterr().err
