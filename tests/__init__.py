@@ -1,0 +1,1 @@
+"""conflictwire tests (a package so fixtures can be imported as tests.conftest)."""
