@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from pipelines.cli import main
+from tests.conftest import shared_path
 
 
 def test_a_missing_feed_list_is_a_one_line_error(tmp_path, capsys):
@@ -74,3 +75,14 @@ def test_analyze_gives_one_output_line_per_input_and_error_records_for_bad_lines
 def test_analyze_with_an_unreadable_input_is_a_one_line_error(args, capsys):
     assert main(["analyze", *args]) == 2
     assert "cannot read input" in capsys.readouterr().err
+
+
+def test_analyze_command_beats_the_extraction_bar_on_the_benchmark_pages():
+    """Issue 2's acceptance: mean token-level F1 >= 0.96 against the gold bodies, through the real command."""
+    shared_path("article-extraction-benchmark", "ground-truth.json")
+    from benchmarks.analyze_extraction import run
+
+    figures = run()
+    assert figures["pages"] == 127 and figures["errors"] == 0
+    assert figures["tokens"].f1 >= 0.96
+    assert figures["shingles"].f1 >= 0.96
