@@ -4,6 +4,8 @@
                   │            │              │              │                                   │
              feed_status   new counts     dead letters   dead letters                      ExtractEvents
                   └── joined ──┘                                                     articles ─┴─ events
+                                                                                 ClusterArticles    MergeEvents
+                                                                  (with committed earlier runs' articles / events)
 
 Each stage lives in its own module under transforms/; this file only wires them.
 """
@@ -16,17 +18,20 @@ import logging
 from dataclasses import dataclass
 
 import apache_beam as beam
-from transforms.events import ExtractEvents
-from transforms.fetch import FetchPages
 
 from pipelines.options import ConflictwireOptions
+from pipelines.state import ReadEarlierRows
 from schemas import ARTICLES, DEAD_LETTERS, EVENTS, FEED_STATUS
 from transforms.base import DEAD
 from transforms.classify import ClassifyConflict
+from transforms.cluster import ClusterArticles
 from transforms.dedup import UniqueItems
+from transforms.events import ExtractEvents
 from transforms.extract import ExtractArticles
 from transforms.feeds import PollFeeds
+from transforms.fetch import FetchPages
 from transforms.language import DetectLanguage
+from transforms.merge import MergeEvents
 from transforms.settings import FetchSettings
 from transforms.sinks import WriteParquet
 
@@ -44,6 +49,8 @@ class RunPlan:
     language_backend: str = "auto"
     feed_state: dict | None = None  # feed_url -> (etag, last_modified) from earlier runs
     seen_item_ids: frozenset[str] = frozenset()
+    earlier_event_files: tuple[str, ...] = ()  # committed earlier runs' events, merged with this run's
+    earlier_article_files: tuple[str, ...] = ()  # recent committed articles, for near-duplicate clusters
 
 
 def fetch_settings(options: ConflictwireOptions) -> FetchSettings:
@@ -73,7 +80,10 @@ def _outputs(result, main: str):
     """The main and tagged outputs of a stage, whichever container it returns them in."""
     if isinstance(result, dict):
         return result[main], result
-    return result[None], result
+    try:
+        return result[main], result  # a ParDo's outputs named with main=...
+    except (KeyError, ValueError):
+        return result[None], result
 
 
 class AnalyzeArticles(beam.PTransform):
@@ -115,6 +125,11 @@ class FeedsToRecords(beam.PTransform):
         fetched = new_items | "Fetch" >> FetchPages(plan.settings)
         pages, _ = _outputs(fetched, "pages")
         analysed = pages | "Analyze" >> AnalyzeArticles(plan.run_id, plan.language_backend)
+        pipeline = feed_urls.pipeline
+        earlier_articles = pipeline | "EarlierArticles" >> ReadEarlierRows(ARTICLES, plan.earlier_article_files)
+        earlier_events = pipeline | "EarlierEvents" >> ReadEarlierRows(EVENTS, plan.earlier_event_files)
+        articles = analysed["articles"] | "Cluster" >> ClusterArticles(earlier=earlier_articles)
+        events = analysed["events"] | "MergeEvents" >> MergeEvents(earlier=earlier_events, run_id=plan.run_id)
 
         counts = {
             "status": polled["feed_status"] | "StatusByFeed" >> beam.Map(lambda s: (s.feed_url, s)),
@@ -126,8 +141,8 @@ class FeedsToRecords(beam.PTransform):
         feed_status = counts | "JoinCounts" >> beam.CoGroupByKey() | "Status" >> beam.FlatMap(_merge_status)
         dead = (feed_dead, fetched[DEAD], analysed[DEAD]) | "AllDead" >> beam.Flatten()
         return {
-            "articles": analysed["articles"],
-            "events": analysed["events"],
+            "articles": articles,
+            "events": events,
             "dead_letters": dead,
             "feed_status": feed_status,
         }

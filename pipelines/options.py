@@ -56,8 +56,7 @@ class ConflictwireOptions(PipelineOptions):
             help="How far back earlier runs' output is read to skip items already processed.",
         )
         parser.add_argument(
-            "--user_agent",
-            "--user-agent",
+            "--user-agent",  # Beam 2.77 declares --user_agent itself (same dest, same meaning)
             dest="user_agent",
             default=None,
             help="User-Agent sent to feeds and pages; include a contact URL.",
