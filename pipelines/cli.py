@@ -6,13 +6,15 @@ import argparse
 import logging
 import sys
 
-from pipelines.run import UsageError, print_counters, run_batch
+from pipelines.run import UsageError, dataflow_dry_run, dry_run_requested, print_counters, run_batch
 
 USAGE = """conflictwire <command> [options]
 
 commands:
   run      poll feeds, fetch and analyse new articles, write Parquet (or BigQuery)
            conflictwire run --feeds FILE --output DIR [--allow-host HOST]... [Beam options]
+           conflictwire run --streaming --poll-interval 15m [--max-polls N] --feeds FILE --output DIR ...
+           conflictwire run ... --runner DataflowRunner --project P --region R --temp_location gs://B/tmp --dry_run
   analyze  the same analysis per document, without feeds
            conflictwire analyze --input F.jsonl --output F.jsonl   (- for stdin/stdout)
   demo     serve the bundled offline sample on 127.0.0.1 and run the pipeline on it
@@ -29,7 +31,17 @@ def _run(argv: list[str]) -> int:
         parser.print_help()
         print("\nAny Apache Beam pipeline option is accepted as well (--runner, --streaming, ...).")
         return 0
-    result = run_batch(argv)
+    if dry_run_requested(argv):
+        import json
+
+        print(json.dumps(dataflow_dry_run(argv), indent=2, default=str))
+        return 0
+    if "--streaming" in argv:
+        from pipelines.streaming import run_streaming
+
+        result = run_streaming(argv)
+    else:
+        result = run_batch(argv)
     print(f"run {result.run_id} finished in {result.seconds:.1f}s, output in {result.output}")
     print_counters(result.counters)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -15,7 +16,7 @@ from transforms.feeds import read_feed_list
 
 from pipelines import batch
 from pipelines.options import ConflictwireOptions, resolve_run_id, with_default_runner
-from pipelines.state import previous_state
+from pipelines.state import clean_uncommitted, commit_run, previous_state
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,18 @@ def plan_run(options: PipelineOptions) -> batch.RunPlan:
     feeds = load_feeds(opts.feeds)
     check_output_location(opts.output)
     run_id = resolve_run_id(opts)
-    feed_state, seen = previous_state(opts.output, opts.lookback_days, run_id)
+    clean_uncommitted(opts.output, run_id)
+    state = previous_state(opts.output, opts.lookback_days, run_id)
     return batch.RunPlan(
         feeds=tuple(feeds),
         output=opts.output,
         run_id=run_id,
         settings=batch.fetch_settings(opts),
         language_backend=opts.language_backend,
-        feed_state=feed_state,
-        seen_item_ids=seen,
+        feed_state=state.feed_state,
+        seen_item_ids=state.seen_item_ids,
+        earlier_event_files=state.event_files,
+        earlier_article_files=state.article_files,
     )
 
 
@@ -107,5 +111,81 @@ def run_batch(argv: list[str]) -> RunResult:
     batch.build(pipeline, plan)
     result = pipeline.run()
     result.wait_until_finish()
+    commit_run(plan.output, plan.run_id)
     outcome = RunResult(plan.run_id, plan.output, time.monotonic() - started, counters_of(result))
     return outcome
+
+
+# --- Dataflow dry run: build the job offline --------------------------------------------------------------
+
+
+def dry_run_requested(argv: list[str]) -> bool:
+    return any(a == "--dry_run" or a.startswith("--dry_run=") for a in argv)
+
+
+def _with_dry_run_value(argv: list[str]) -> list[str]:
+    """Beam's --dry_run takes a value (any non-empty string is true); accept the bare flag too."""
+    out = []
+    for i, arg in enumerate(argv):
+        following = argv[i + 1] if i + 1 < len(argv) else "--"
+        out.append("--dry_run=true" if arg == "--dry_run" and following.startswith("--") else arg)
+    return out
+
+
+def _plan_without_state(options: PipelineOptions) -> batch.RunPlan:
+    """The run's plan without reading earlier runs: a dry run has no credentials to read gs:// or BigQuery."""
+    opts = options.view_as(ConflictwireOptions)
+    if not opts.output:
+        raise UsageError("--output is required: a folder (local or gs://) or bq://PROJECT.DATASET")
+    return batch.RunPlan(
+        feeds=tuple(load_feeds(opts.feeds)),
+        output=opts.output,
+        run_id=resolve_run_id(opts),
+        settings=batch.fetch_settings(opts),
+        language_backend=opts.language_backend,
+    )
+
+
+def dataflow_dry_run(argv: list[str]) -> dict:
+    """Build the Dataflow job for `argv` (batch, or --streaming) without credentials and without submitting it.
+
+    Beam's DataflowRunner stops before staging and submission when --dry_run is set; earlier runs' state is
+    not read (that would need the job's credentials). Returns the job description: name, type, the pipeline
+    options Dataflow would receive and the pipeline's top-level transforms.
+    """
+    from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
+
+    options = PipelineOptions(_with_dry_run_value(argv))
+    standard = options.view_as(StandardOptions)
+    if standard.runner not in ("DataflowRunner", "dataflow"):
+        raise UsageError("--dry_run builds a Dataflow job: add --runner DataflowRunner --project P --region R")
+    plan = _plan_without_state(options)
+    pipeline = beam.Pipeline(options=options)
+    if standard.streaming:
+        from pipelines import streaming
+
+        opts = options.view_as(ConflictwireOptions)
+        try:
+            interval = streaming.parse_duration(opts.poll_interval)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        streaming.build(pipeline, streaming.StreamPlan(run=plan, poll_interval_s=interval, max_polls=opts.max_polls))
+    else:
+        batch.build(pipeline, plan)
+    result = pipeline.run()
+    job = result.job
+    transforms = job.proto_pipeline.components.transforms.values()
+    # Two levels (stage and its parts, e.g. "Sinks/BigQueryevents") show the shape without Beam's internals.
+    shape = sorted(t.unique_name for t in transforms if t.unique_name and t.unique_name.count("/") <= 1)
+    cloud = options.view_as(GoogleCloudOptions)
+    return {
+        "job": json.loads(job.json()),
+        "project": cloud.project,
+        "region": cloud.region,
+        "temp_location": cloud.temp_location,
+        "streaming": bool(standard.streaming),
+        "run_id": plan.run_id,
+        "output": plan.output,
+        "transforms": shape,
+        "options": {k: v for k, v in options.get_all_options(drop_default=True).items() if v is not None},
+    }
