@@ -51,6 +51,7 @@ class RunPlan:
     seen_item_ids: frozenset[str] = frozenset()
     earlier_event_files: tuple[str, ...] = ()  # committed earlier runs' events, merged with this run's
     earlier_article_files: tuple[str, ...] = ()  # recent committed articles, for near-duplicate clusters
+    state_location: str | None = None  # where the Parquet copy and commit markers go when output is bq://
 
 
 def fetch_settings(options: ConflictwireOptions) -> FetchSettings:
@@ -169,19 +170,35 @@ class WriteRecords(beam.PTransform):
         return written
 
 
-def sink_for(output: str, run_id: str) -> beam.PTransform:
-    """Parquet under a folder by default; BigQuery tables for an output of the form bq://PROJECT.DATASET."""
-    if output.startswith("bq://"):
+class WriteWarehouseAndState(beam.PTransform):
+    """BigQuery tables, plus the Parquet copy under the state location that later runs read their state from."""
+
+    def __init__(self, output: str, run_id: str, state_location: str | None):
+        super().__init__()
+        self.output = output
+        self.run_id = run_id
+        self.state_location = state_location
+
+    def expand(self, records):
         from transforms.bigquery import WriteBigQueryRecords
 
-        return WriteBigQueryRecords(output, run_id)
+        written = records | "BigQuery" >> WriteBigQueryRecords(self.output, self.run_id)
+        if self.state_location:
+            records | "StateCopy" >> WriteRecords(self.state_location, self.run_id)
+        return written
+
+
+def sink_for(output: str, run_id: str, state_location: str | None = None) -> beam.PTransform:
+    """Parquet under a folder by default; BigQuery tables for an output of the form bq://PROJECT.DATASET."""
+    if output.startswith("bq://"):
+        return WriteWarehouseAndState(output, run_id, state_location)
     return WriteRecords(output, run_id)
 
 
 def build(pipeline: beam.Pipeline, plan: RunPlan) -> dict:
     feed_urls = pipeline | "Feeds" >> beam.Create(sorted(set(plan.feeds)))
     records = feed_urls | "FeedsToRecords" >> FeedsToRecords(plan)
-    return records | "Sinks" >> sink_for(plan.output, plan.run_id)
+    return records | "Sinks" >> sink_for(plan.output, plan.run_id, plan.state_location)
 
 
 def today() -> dt.date:

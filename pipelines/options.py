@@ -32,6 +32,14 @@ class ConflictwireOptions(PipelineOptions):
             help="Host let through the private-address guard (repeatable), e.g. 127.0.0.1 for local feeds.",
         )
         parser.add_argument(
+            "--state_location",
+            "--state-location",
+            dest="state_location",
+            default=None,
+            help="Folder (local or gs://) for run state: commit markers and a Parquet copy of each run's records, "
+            "which later runs read to skip what they have seen. Defaults to --output; required for bq:// outputs.",
+        )
+        parser.add_argument(
             "--run_id",
             "--run-id",
             dest="run_id",
@@ -93,6 +101,15 @@ def resolve_run_id(options: ConflictwireOptions, now: dt.datetime | None = None)
     minutes = max(1, options.slot_minutes)
     floored = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=(now.hour * 60 + now.minute) % minutes)
     return floored.strftime("%Y%m%dT%H%MZ")
+
+
+def state_root(options: ConflictwireOptions) -> str | None:
+    """Where run state lives: --state_location, else a folder --output (a BigQuery dataset cannot hold it)."""
+    if options.state_location:
+        return options.state_location
+    if options.output and not options.output.startswith("bq://"):
+        return options.output
+    return None
 
 
 def with_default_runner(options: PipelineOptions) -> PipelineOptions:

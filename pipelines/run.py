@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-from transforms.feeds import read_feed_list
 
 from pipelines import batch
-from pipelines.options import ConflictwireOptions, resolve_run_id, with_default_runner
+from pipelines.options import ConflictwireOptions, resolve_run_id, state_root, with_default_runner
 from pipelines.state import clean_uncommitted, commit_run, previous_state
+from transforms.feeds import read_feed_list
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,17 @@ def plan_run(options: PipelineOptions) -> batch.RunPlan:
     if not opts.output:
         raise UsageError("--output is required: a folder (local or gs://) for the Parquet datasets")
     feeds = load_feeds(opts.feeds)
-    check_output_location(opts.output)
+    state_location = state_root(opts)
+    if state_location is None:
+        raise UsageError("a bq:// output needs --state-location (a folder or gs:// path for run state)")
+    check_output_location(state_location)
     run_id = resolve_run_id(opts)
-    clean_uncommitted(opts.output, run_id)
-    state = previous_state(opts.output, opts.lookback_days, run_id)
+    clean_uncommitted(state_location, run_id)
+    state = previous_state(state_location, opts.lookback_days, run_id)
     return batch.RunPlan(
         feeds=tuple(feeds),
         output=opts.output,
+        state_location=state_location,
         run_id=run_id,
         settings=batch.fetch_settings(opts),
         language_backend=opts.language_backend,
@@ -111,7 +115,7 @@ def run_batch(argv: list[str]) -> RunResult:
     batch.build(pipeline, plan)
     result = pipeline.run()
     result.wait_until_finish()
-    commit_run(plan.output, plan.run_id)
+    commit_run(plan.state_location or plan.output, plan.run_id)
     outcome = RunResult(plan.run_id, plan.output, time.monotonic() - started, counters_of(result))
     return outcome
 
@@ -140,6 +144,7 @@ def _plan_without_state(options: PipelineOptions) -> batch.RunPlan:
     return batch.RunPlan(
         feeds=tuple(load_feeds(opts.feeds)),
         output=opts.output,
+        state_location=state_root(opts),
         run_id=resolve_run_id(opts),
         settings=batch.fetch_settings(opts),
         language_backend=opts.language_backend,

@@ -86,3 +86,25 @@ def test_analyze_command_beats_the_extraction_bar_on_the_benchmark_pages():
     assert figures["pages"] == 127 and figures["errors"] == 0
     assert figures["tokens"].f1 >= 0.96
     assert figures["shingles"].f1 >= 0.96
+
+
+def test_a_bigquery_output_without_a_state_location_is_refused_before_any_work(tmp_path, capsys):
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text("http://127.0.0.1:9/feed.xml\n")
+    assert main(["run", "--feeds", str(feeds), "--output", "bq://project.dataset"]) == 2
+    assert "--state-location" in capsys.readouterr().err
+
+
+def test_a_bigquery_output_keeps_run_state_in_a_parquet_copy_under_the_state_location(tmp_path):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.batch import WriteWarehouseAndState, sink_for
+    from pipelines.run import plan_run
+
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text("http://127.0.0.1:9/feed.xml\n")
+    state = tmp_path / "state"
+    plan = plan_run(PipelineOptions(["--feeds", str(feeds), "--output", "bq://p.d", "--state-location", str(state)]))
+    assert plan.output == "bq://p.d" and plan.state_location == str(state)
+    sink = sink_for(plan.output, plan.run_id, plan.state_location)
+    assert isinstance(sink, WriteWarehouseAndState) and sink.state_location == str(state)
