@@ -211,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="corpus to run (repeatable)")
     args = parser.parse_args(argv)
 
-    print("| corpus | pages | extractor | P (4-shingle) | R | F1 | F1 (tokens) | snippets with / without / mean "
-          "| ms/page (x bare) |")
+    print(
+        "| corpus | pages | extractor | P (4-shingle) | R | F1 | F1 (tokens) | snippets with / without / mean "
+        "| ms/page (x bare) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.corpus or list(CORPORA):
         folder, loader = CORPORA[name]
@@ -226,12 +228,16 @@ def main(argv: list[str] | None = None) -> int:
             ms = 1000 * seconds / max(1, len(pages))
             if pages and pages[0].gold is not None:
                 s4, s1 = gold_scores(pages, texts, SHINGLE_N), gold_scores(pages, texts, 1)
-                print(f"| {name} | {len(pages)} | {label} | {s4.precision:.4f} | {s4.recall:.4f} | {s4.f1:.4f} "
-                      f"| {s1.f1:.4f} | | {ms:.1f} ({seconds / bare_seconds:.2f}x) |")
+                print(
+                    f"| {name} | {len(pages)} | {label} | {s4.precision:.4f} | {s4.recall:.4f} | {s4.f1:.4f} "
+                    f"| {s1.f1:.4f} | | {ms:.1f} ({seconds / bare_seconds:.2f}x) |"
+                )
             else:
                 w, wo, mean = snippet_accuracy(pages, texts)
-                print(f"| {name} | {len(pages)} | {label} | | | | | {w:.4f} / {wo:.4f} / {mean:.4f} "
-                      f"| {ms:.1f} ({seconds / bare_seconds:.2f}x) |")
+                print(
+                    f"| {name} | {len(pages)} | {label} | | | | | {w:.4f} / {wo:.4f} / {mean:.4f} "
+                    f"| {ms:.1f} ({seconds / bare_seconds:.2f}x) |"
+                )
         sys.stdout.flush()
     return 0
 

@@ -16,11 +16,10 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from transforms.events import extract_events
-
 from schemas import EVENTS, Article
 from transforms.base import StageError, stable_id, utcnow
-from transforms.classify import ConflictClassifier
+from transforms.classify import ConflictClassifier, assess
+from transforms.events import extract_events
 from transforms.extract import extract_article
 from transforms.language import LanguageDetector
 
@@ -57,8 +56,7 @@ class Analyzer:
         )
         language, confidence = self.language.detect(" ".join(filter(None, [title, text])), hint=hint)
         article = article._replace(language=language, language_confidence=confidence)
-        score = self.classifier.score(title, text)
-        return article._replace(conflict_score=score, is_conflict=self.classifier.is_conflict(score))
+        return assess(self.classifier, article)
 
     def analyze(self, record: dict[str, Any]) -> dict[str, Any]:
         article = self.article_from(record)

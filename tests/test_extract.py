@@ -72,7 +72,9 @@ def test_clean_text_drops_widget_promo_and_credit_lines_but_keeps_prose():
             "The UK has urged an end to the violence and for all sides to engage in political dialogue.",
         ]
     )
-    cleaned = clean_text(text, title="Hong Kong chaos: China deploys troops | Daily Express", url="https://example.com/x")
+    cleaned = clean_text(
+        text, title="Hong Kong chaos: China deploys troops | Daily Express", url="https://example.com/x"
+    )
     assert cleaned.splitlines() == [
         "Hong Kong police have laid siege to a university, pinning 800 students inside.",
         "The UK has urged an end to the violence and for all sides to engage in political dialogue.",
@@ -243,7 +245,7 @@ def orf_page_without_metadata(*, keep_dated_links: bool = False) -> str:
     """The ORF fixture stripped of its own title, description, headings and dates."""
     html = fixture_html("ORF_2024_11_22.html.gz")
     html = re.sub(r"<title>.*?</title>", "", html, flags=re.S)
-    html = re.sub(r'<meta[^>]+(?:title|description|date|time)[^>]*>', "", html, flags=re.I)
+    html = re.sub(r"<meta[^>]+(?:title|description|date|time)[^>]*>", "", html, flags=re.I)
     html = re.sub(r'"(?:date\w*|headline)"\s*:\s*"[^"]*",?', "", html)
     html = re.sub(r"\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4}", "", html)
     if not keep_dated_links:

@@ -1,0 +1,97 @@
+"""Held-out quality and speed of the shipped classifiers (transforms/models/*.npz). Prints figures, never fails.
+
+    .venv/bin/python benchmarks/evaluate_classifiers.py [--only relevance|sub_event]
+
+Held-out = the 30% test split of training/datasets.py (seeded, stratified per corpus and label), which the
+shipped models were not trained on. Relevance: precision/recall/F1 overall and per source corpus. Sub-event
+types: per class and weighted F1 on the CASE 2021 test split, counted two ways (see `weighted_f1s`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from training import datasets  # noqa: E402
+from training.datasets import NONE_LABEL  # noqa: E402
+from training.metrics import binary_counts, per_class, prf, weighted_f1s  # noqa: E402
+from transforms.classify import ConflictClassifier, SubEventClassifier  # noqa: E402
+
+
+def evaluate_relevance() -> None:
+    classifier = ConflictClassifier.load()
+    _, test = datasets.split(datasets.relevance_examples())
+    started = time.perf_counter()
+    scores = classifier.score_many([(None, e.text) for e in test])
+    elapsed = time.perf_counter() - started
+    gold = [e.label == "1" for e in test]
+    pred = [classifier.is_conflict(s) for s in scores]
+    print(f"\n== Conflict relevance (held-out {len(test)} texts, threshold {classifier.threshold})")
+    print(f"{'source':<12} {'n':>5} {'pos':>5} {'P':>7} {'R':>7} {'F1':>7} {'acc':>7}")
+    # MUC-4 counts only terrorist incidents as relevant (army-guerrilla battles are "irrelevant" there, in scope
+    # for ACLED), so the overall figure is also given without it.
+    for source in [None, "-muc4", *sorted({e.source for e in test})]:
+        idx = [
+            i
+            for i, e in enumerate(test)
+            if source is None or e.source == source or (source == "-muc4" and e.source != "muc4")
+        ]
+        g, p = [gold[i] for i in idx], [pred[i] for i in idx]
+        precision, recall, f1 = prf(*binary_counts(g, p))
+        accuracy = sum(a == b for a, b in zip(g, p, strict=True)) / len(idx)
+        name = {None: "ALL", "-muc4": "ALL-muc4"}.get(source, source)
+        print(f"{name:<12} {len(idx):>5} {sum(g):>5} {precision:>7.4f} {recall:>7.4f} {f1:>7.4f} {accuracy:>7.4f}")
+    chars = sum(len(e.text) for e in test)
+    print(f"speed: {1000 * elapsed / len(test):.2f} ms per text (mean {chars / len(test):.0f} characters)")
+
+
+def evaluate_sub_events() -> None:
+    classifier = SubEventClassifier.load()
+    _, test = datasets.split(datasets.sub_event_examples())
+    texts = [e.text for e in test]
+    started = time.perf_counter()
+    predicted = classifier.predict_many(texts)
+    elapsed = time.perf_counter() - started
+    gold = [e.label for e in test]
+    pred = [label or NONE_LABEL for label, _ in predicted]
+    print(f"\n== ACLED sub-event type (CASE 2021 held-out split, {len(test)} snippets; NONE = non-ACLED types)")
+    print(f"{'class':<38} {'P':>6} {'R':>6} {'F1':>6} {'n':>4}")
+    for label, (precision, recall, f1, support) in per_class(gold, pred).items():
+        print(f"{label:<38} {precision:>6.3f} {recall:>6.3f} {f1:>6.3f} {support:>4}")
+    with_none, acled_only = weighted_f1s(gold, pred)
+    accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
+    print(f"weighted F1, 25 ACLED classes + NONE: {with_none:.4f}")
+    print(f"weighted F1, ACLED classes only:      {acled_only:.4f}")
+    print(f"accuracy: {accuracy:.4f}")
+    print(f"speed: {1000 * elapsed / len(test):.3f} ms per snippet (first call, cold caches)")
+    sentences = [s for _, _, s, _ in datasets.india_sentences()[:3000]]
+    started = time.perf_counter()
+    classifier.predict_many(sentences)
+    elapsed = time.perf_counter() - started
+    print(
+        f"speed: {1000 * elapsed / len(sentences):.3f} ms per sentence (predict_many on {len(sentences)} "
+        "IndiaPoliceEvents sentences)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("relevance", "sub_event"))
+    args = parser.parse_args(argv)
+    if not datasets.SHARED_DATA.exists():
+        print(f"corpora not found at {datasets.SHARED_DATA}; nothing to evaluate")
+        return 0
+    if args.only in (None, "relevance"):
+        evaluate_relevance()
+    if args.only in (None, "sub_event"):
+        evaluate_sub_events()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

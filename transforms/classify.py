@@ -1,0 +1,477 @@
+"""Conflict relevance and ACLED sub-event classification: hashed TF-IDF features and linear models, numpy only.
+
+Two models ship in `transforms/models/` as plain arrays (`.npz`, no pickles), trained by
+`training/train_classifiers.py` from the corpora in ../shared/data:
+
+- `ConflictClassifier` scores an article (title + text): calibrated probability that it reports political
+  violence, protest or armed conflict in ACLED's scope.
+- `SubEventClassifier` labels a sentence or snippet with one of ACLED's 25 sub-event types, or None when it
+  describes no ACLED event (disaster, diplomacy, ordinary crime, claims of responsibility, statements).
+
+Features are the same at training and at run time because both go through `hashed_counts()` and `block_tfidf()`:
+text is lower-cased and stripped of punctuation first (one training corpus comes that way, and casing must not
+leak its label), then word 1-2 grams, character 3-5 grams within words and hand-written keyword cues are hashed
+(CRC-32, stable across processes) into 2**20 buckets per block, weighted by sublinear TF x IDF and L2-normalised
+per block. docs/models.md has the data, the figures and the variants tried.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar
+
+import apache_beam as beam
+import numpy as np
+
+from schemas import Article
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+RELEVANCE_MODEL = MODELS_DIR / "conflict_relevance.npz"
+SUB_EVENT_MODEL = MODELS_DIR / "acled_sub_event.npz"
+
+# Label the sub-event model uses for "not an ACLED event"; predict() turns it into None.
+NONE_LABEL = "NONE"
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """How text becomes features; saved inside each artefact so a model is always read the way it was trained."""
+
+    hash_bits: int = 20  # 2**20 buckets: collisions negligible for a few hundred thousand distinct n-grams
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (3, 5)  # within words padded by spaces (scikit-learn's "char_wb")
+    max_chars: int = 6000  # the lead of an article decides its topic; the tail only costs time
+    keywords: bool = True
+    # Each block (word n-grams, char n-grams, keyword cues) is L2-normalised on its own, then scaled by its weight,
+    # so that a few strong cues are not drowned by hundreds of character n-grams.
+    block_weights: tuple[float, float, float] = (1.0, 1.0, 0.5)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "hash_bits": self.hash_bits,
+                "word_ngrams": list(self.word_ngrams),
+                "char_ngrams": list(self.char_ngrams),
+                "max_chars": self.max_chars,
+                "keywords": self.keywords,
+                "block_weights": list(self.block_weights),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> FeatureSettings:
+        raw = json.loads(text)
+        return cls(
+            hash_bits=int(raw["hash_bits"]),
+            word_ngrams=tuple(raw["word_ngrams"]),
+            char_ngrams=tuple(raw["char_ngrams"]),
+            max_chars=int(raw["max_chars"]),
+            keywords=bool(raw["keywords"]),
+            block_weights=tuple(raw["block_weights"]),
+        )
+
+
+# Hand-written cues that a bag of n-grams learns slowly from ~700 snippets: each names what it indicates.
+# They match the normalised text (lower case, punctuation removed, digits -> 0).
+KEYWORD_CUES: dict[str, str] = {
+    "air_strike": r"\b(air ?strikes?|airstrikes?|air raids?|warplanes?|war planes?|jets? (?:struck|bombed|pounded)"
+    r"|drone (?:strikes?|attacks?)|helicopter gunships?|bombed from the air"
+    r"|aerial (?:bombardment|attacks?))\b",
+    "shelling": r"\b(shell(?:s|ed|ing)|artillery|mortars?|rockets?|missiles?|howitzers?|katyusha|grad)\b",
+    "suicide": r"\b(suicide (?:bomb\w*|attack\w*|vest|car)|self ?detonat\w*|blew (?:himself|herself|themselves) up)\b",
+    "ied": r"\b(ieds?|improvised explosive|roadside bombs?|landmines?|land mines?|car bombs?|remote controlled|"
+    r"bomb (?:blast|explosion)|explosive devices?|magnetic bomb|sticky bomb|mine blast)\b",
+    "grenade": r"\b(grenades?|hand bombs?|rpgs?)\b",
+    "chemical": r"\b(chemical|chlorine|sarin|mustard gas|nerve agent|toxic gas|poison gas)\b",
+    "sexual": r"\b(rap(?:e|ed|es|ing|ist)|sexual(?:ly)?|gang ?rape)\b",
+    "abduction": r"\b(abduct\w*|kidnap\w*|hostages?|forced disappear\w*|went missing|taken captive)\b",
+    "protest": r"\b(protest\w*|demonstrat\w*|rall(?:y|ies|ied)|marche[ds]|sit ?in|picket\w*|strikers?|rallying)\b",
+    "dispersal": r"\b(tear ?gas|water cannons?|rubber bullets?|dispers\w*|baton charge\w*|lathi ?charge\w*|"
+    r"pellets?|stun grenades?|pepper ?spray\w*|batons?)\b",
+    "riot": r"\b(riot\w*|clash(?:ed|es)? with police|stone pelt\w*|pelted|threw stones|hurled stones|vandali\w*|"
+    r"torched|set (?:ablaze|on fire|fire)|burn(?:t|ed) tyres)\b",
+    "mob": r"\b(mobs?|lynch\w*|vigilantes?|angry crowd|crowd of)\b",
+    "arrest": r"\b(arrest\w*|detain\w*|apprehend\w*|taken into custody|nabbed|held for questioning)\b",
+    "agreement": r"\b(agreements?|ceasefire|cease fire|truce|peace (?:deal|accord|talks?)|signed|prisoner swap|"
+    r"exchange of prisoners|released (?:\w+ )?prisoners)\b",
+    "weapons_seized": r"\b(seiz\w*|confiscat\w*|defus\w*|cache|caches|recovered (?:\w+ )?(?:weapons|arms|explosives)|"
+    r"intercept\w*|dismantl\w*|bomb disposal|suspicious packages?|found (?:\w+ )?explosives?)\b",
+    "base": r"\b(observation posts?|military bases?|set up (?:a |an )?(?:new )?(?:base|post|checkpoint|headquarters)|"
+    r"established (?:a |an )?(?:new )?(?:base|post|headquarters)|headquarters)\b",
+    "looting": r"\b(loot\w*|plunder\w*|ransack\w*|demolish\w*|razed|destroyed (?:\w+ )?(?:homes|houses|property))\b",
+    "regain": r"\b(recaptur\w*|regain\w*|retook|retaken|liberat\w*|took back|wrested back|reclaimed)\b",
+    "overtake": r"\b(captur\w*|seiz(?:ed|ing) (?:control|the (?:\w+ )?(?:town|city|village|area|base))|took control|"
+    r"overran|overrun|fell to|stormed|took over|advance\w*|gain(?:ed|s) control)\b",
+    "withdraw": r"\b(withdr[ae]w\w*|handed over|hand over|pulled out|evacuat\w*|redeploy\w*|deployed)\b",
+    "clash": r"\b(clash\w*|gunfights?|gun battles?|firefights?|exchange of fire|exchanged fire|encounters?|"
+    r"fighting|fought|battles?|ambush\w*)\b",
+    "killing": r"\b(kill\w*|shot dead|gunned down|murder\w*|massacr\w*|executed|beheaded|stabbed|hacked)\b",
+    "state_actor": r"\b(army|armed forces|troops|soldiers|military|government forces|security forces|police\w*|"
+    r"regime|saa|national guard|gendarm\w*|paramilitar\w*|commandos?|special forces|riot police|"
+    r"pro government|loyalists?|army units?|marines)\b",
+    "nonstate_actor": r"\b(militants?|insurgents?|rebels?|jihadists?|terrorists?|gunmen|militias?|isis|isil|"
+    r"islamic state|daesh|taliban|al shabaab|shabaab|boko haram|hts|houthis?|maoists?|al qaeda|"
+    r"ypg|pkk|sdf|separatists?|opposition (?:forces|fighters)|armed groups?|extremists?|"
+    r"guerrill\w*|fighters|tribesmen|bandits)\b",
+    "protesters_violent": r"\b((?:protesters|demonstrators|rioters|protestors|students|crowds?|youths?) "
+    r"(?:\w+ )?(?:threw|hurled|pelted|torched|burned|burnt|attacked|stormed|set fire|"
+    r"vandalised|vandalized|smashed|blocked|clashed|shut down)|turned violent|"
+    r"violent (?:protests?|demonstrations?|clashes)|riot\w*|molotov|petrol bombs?|burning tyres|"
+    r"(?:throw\w*|threw|hurl\w*) (?:\w+ )?(?:stones|rocks|bottles|bricks|molotov\w*|"
+    r"firecrackers)|blocked (?:\w+ )?(?:roads?|streets?|highways?))\b",
+    "force_on_protesters": r"\b((?:fired|opened fire|shot|beat|beaten|killed|injured|wounded|attacked|cracked down)"
+    r" (?:\w+ ){0,3}(?:protesters|demonstrators|protestors|students|marchers|crowd)|"
+    r"(?:protesters|demonstrators|protestors|marchers) (?:were |was )?(?:\w+ )?(?:killed|shot|"
+    r"injured|wounded|beaten|died)|crackdown|brutal\w*|live ammunition|live rounds|"
+    r"excessive force|suppress\w*|gunfire|violently)\b",
+    "peaceful": r"\b(peaceful\w*|gathered|placards|banners|chant\w*|sit ?in|candle ?light|vigil|march(?:ed)? "
+    r"(?:to|through|from)|staged|took to the streets)\b",
+    "group_change": r"\b(defect\w*|deserted|merg\w*|joined (?:forces|ranks)|reinforcements?|mobili[sz]\w*|"
+    r"dissolv\w*|disband\w*|split from|new (?:group|alliance|coalition|commander)|"
+    r"sent (?:\w+ )?(?:troops|reinforcements)|military build ?up|convoy)\b",
+    "territory_transfer": r"\b(handed (?:over|control)|hand(?:ing)? over|withdr[ae]w\w* from|entered the (?:town|city|"
+    r"village)|without (?:a fight|resistance|a shot)|took over (?:positions|checkpoints)|"
+    r"after (?:the )?withdrawal|in line with (?:the |a )?(?:deal|agreement))\b",
+    "communal": r"\b(communal|sectarian|ethnic (?:clashes|violence)|tribal (?:clashes|fighting)|"
+    r"clashes between (?:two |rival )?(?:groups|communities|tribes|clans|villagers|supporters))\b",
+    "other_event": r"\b(mass graves?|missile tests?|test (?:fired|launch\w*)|launch(?:ed)? (?:a |an )?(?:satellite|"
+    r"ballistic)|graves?|bodies (?:were )?(?:found|discovered|exhumed))\b",
+    "civilian_target": r"\b(civilians?|villagers|worshippers|passers ?by|residents|shopkeepers?|farmers?|"
+    r"journalists?|teachers?|students|women|children|family|families)\b",
+    "disaster": r"\b(earthquakes?|floods?|flooding|cyclones?|hurricanes?|typhoons?|landslides?|wildfires?|"
+    r"drought|tsunami|storms?|pandemic|covid|coronavirus|outbreak|epidemic|cases)\b",
+    "accident": r"\b(accident\w*|derail\w*|collapsed?|plane crash|crashed|capsized|fire broke out|blaze|"
+    r"gas leak|leak\w*|spill\w*|boiler)\b",
+    "diplomacy": r"\b(diplomat\w*|ambassadors?|summit|talks|visit\w*|foreign minister|bilateral|condemn\w*|"
+    r"sanctions?|embassy|envoy)\b",
+    "crime": r"\b(drugs?|narcotics?|smuggl\w*|traffick\w*|cartels?|robbery|robbers|gangs?|heist|fraud|"
+    r"money laundering|cocaine|heroin)\b",
+    "attribution": r"\b(claimed responsibility|claims? of responsibility|blam\w*|accus\w*|responsible for)\b",
+    "sport": r"\b(match|goal|striker|midfielder|championship|tournament|league|cup|coach|season|scored)\b",
+    "business": r"\b(shares|profits?|market|investors?|economy|company|firms?|prices?|sales)\b",
+}
+_KEYWORD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern)) for name, pattern in KEYWORD_CUES.items()
+)
+
+_NON_WORD = re.compile(r"[\W_]+")
+_DIGIT = re.compile(r"\d")
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters and digits only (digits -> 0), single spaces: what every feature is read from."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _NON_WORD.sub(" ", text)
+    return _DIGIT.sub("0", text).strip()
+
+
+def _bucket(feature: str, mask: int) -> int:
+    return zlib.crc32(feature.encode("utf-8")) & mask
+
+
+@lru_cache(maxsize=200_000)
+def _char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    padded = f" {word} "
+    grams = []
+    for n in range(low, high + 1):
+        grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return tuple(grams)
+
+
+WORD_BLOCK, CHAR_BLOCK, KEYWORD_BLOCK = 0, 1, 2
+
+
+def feature_strings(text: str, settings: FeatureSettings) -> Iterator[tuple[int, str]]:
+    """Every feature of a text as (block, string), before hashing."""
+    norm = normalise(text[: settings.max_chars])
+    words = norm.split()
+    low_w, high_w = settings.word_ngrams
+    for n in range(low_w, high_w + 1):
+        for i in range(len(words) - n + 1):
+            yield WORD_BLOCK, " ".join(words[i : i + n])
+    low_c, high_c = settings.char_ngrams
+    for word in words:
+        for gram in _char_grams(word, low_c, high_c):
+            yield CHAR_BLOCK, gram
+    if settings.keywords:
+        yield from _keyword_features(norm)
+
+
+def _keyword_features(norm: str) -> Iterator[tuple[int, str]]:
+    """Cue counts (capped at 3), every pair of cues present (a linear model cannot form conjunctions itself:
+    "protest" with "tear gas" is another sub-type than either alone), and which kind of actor is named first
+    (the subject, usually: government regains vs non-state actor overtakes territory)."""
+    present: list[str] = []
+    first_position: dict[str, int] = {}
+    for name, pattern in _KEYWORD_PATTERNS:
+        matches = list(pattern.finditer(norm))
+        if matches:
+            present.append(name)
+            first_position[name] = matches[0].start()
+            for _ in range(min(len(matches), 3)):
+                yield KEYWORD_BLOCK, name
+    for i, first in enumerate(present):
+        for second in present[i + 1 :]:
+            yield KEYWORD_BLOCK, f"{first}&{second}"
+    actors = [(first_position[a], a) for a in ("state_actor", "nonstate_actor") if a in first_position]
+    if actors:
+        subject = min(actors)[1]
+        yield KEYWORD_BLOCK, "first:" + subject
+        for name in present:
+            yield KEYWORD_BLOCK, f"first:{subject}&{name}"
+
+
+def hashed_counts(text: str, settings: FeatureSettings) -> dict[int, int]:
+    """Bucket -> raw count for one text; a bucket's block is `bucket >> hash_bits`.
+
+    The same as hashing every `feature_strings()` item, but a word's character n-grams and its own bucket are
+    hashed once per process (cached), which makes this the hot path it needs to be (hundreds of features per
+    sentence)."""
+    bits = settings.hash_bits
+    mask = (1 << bits) - 1
+    norm = normalise(text[: settings.max_chars])
+    words = norm.split()
+    buckets: list[int] = []
+    low_w, high_w = settings.word_ngrams
+    for n in range(low_w, high_w + 1):
+        if n == 1:
+            buckets.extend(_word_bucket(word, bits) for word in words)
+        else:
+            buckets.extend(_bucket(" ".join(words[i : i + n]), mask) for i in range(len(words) - n + 1))
+    low_c, high_c = settings.char_ngrams
+    for word in words:
+        buckets.extend(_char_buckets(word, low_c, high_c, bits))
+    if settings.keywords:
+        keyword_offset = KEYWORD_BLOCK << bits
+        buckets.extend(_bucket(feature, mask) | keyword_offset for _, feature in _keyword_features(norm))
+    return dict(Counter(buckets))
+
+
+@lru_cache(maxsize=200_000)
+def _word_bucket(word: str, bits: int) -> int:
+    return _bucket(word, (1 << bits) - 1) | (WORD_BLOCK << bits)
+
+
+@lru_cache(maxsize=200_000)
+def _char_buckets(word: str, low: int, high: int, bits: int) -> tuple[int, ...]:
+    mask = (1 << bits) - 1
+    offset = CHAR_BLOCK << bits
+    return tuple(_bucket(gram, mask) | offset for gram in _char_grams(word, low, high))
+
+
+def block_tfidf(buckets: np.ndarray, counts: np.ndarray, idf: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """Sublinear TF x IDF, L2-normalised within each block and scaled by the block's weight."""
+    weights = ((1.0 + np.log(counts)) * idf).astype(np.float32)
+    blocks = buckets >> settings.hash_bits
+    for block, block_weight in enumerate(settings.block_weights):
+        in_block = blocks == block
+        norm = float(np.sqrt(np.dot(weights[in_block], weights[in_block])))
+        if norm > 0:
+            weights[in_block] *= block_weight / norm
+    return weights
+
+
+class _LinearModel:
+    """TF-IDF over the buckets seen in training, then a linear layer: the numpy half of a trained artefact."""
+
+    def __init__(self, path: Path):
+        with np.load(path, allow_pickle=False) as data:
+            self.settings = FeatureSettings.from_json(str(data["settings"]))
+            self.buckets = data["buckets"].astype(np.int64)  # sorted
+            self.idf = data["idf"].astype(np.float32)
+            self.coef = data["coef"].astype(np.float32)  # (n_buckets, n_outputs)
+            self.intercept = data["intercept"].astype(np.float32)
+            self.classes = [str(c) for c in data["classes"]]
+            self.calibration = data["calibration"].astype(np.float64)  # (a, b) of a sigmoid, or temperature
+            self.threshold = float(data["threshold"])
+        self.path = path
+
+    def vectorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Indices into the model's buckets and their TF-IDF weights (L2-normalised) for one text."""
+        counts = hashed_counts(text, self.settings)
+        if not counts:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        keys = np.fromiter(counts.keys(), np.int64, len(counts))
+        values = np.fromiter(counts.values(), np.float32, len(counts))
+        rows = np.searchsorted(self.buckets, keys)
+        rows[rows == len(self.buckets)] = 0
+        known = self.buckets[rows] == keys
+        rows, values = rows[known], values[known]
+        return rows, block_tfidf(keys[known], values, self.idf[rows], self.settings)
+
+    def decision(self, texts: Iterable[str]) -> np.ndarray:
+        """Linear scores, one row per text."""
+        out = []
+        for text in texts:
+            rows, weights = self.vectorize(text)
+            out.append(weights @ self.coef[rows] + self.intercept)
+        if not out:
+            return np.empty((0, len(self.intercept)), np.float32)
+        return np.vstack(out)
+
+
+class ConflictClassifier:
+    """Calibrated probability that an article reports political violence, protest or armed conflict."""
+
+    _cache: ClassVar[dict[Path, ConflictClassifier]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, model: _LinearModel, threshold: float | None = None):
+        self._model = model
+        self.threshold = model.threshold if threshold is None else threshold
+
+    @classmethod
+    def load(cls, path: Path = RELEVANCE_MODEL) -> ConflictClassifier:
+        """The shipped model, read once per process (Beam workers call this from every DoFn.setup())."""
+        path = Path(path)
+        with cls._lock:
+            if path not in cls._cache:
+                cls._cache[path] = cls(_LinearModel(path))
+            return cls._cache[path]
+
+    @staticmethod
+    def document(title: str | None, text: str) -> str:
+        """The text the model reads: the title counts as the first sentence."""
+        return f"{title}.\n{text}" if title else text
+
+    def score(self, title: str | None, text: str) -> float:
+        return self.score_many([(title, text)])[0]
+
+    def score_many(self, docs: list[tuple[str | None, str]]) -> list[float]:
+        decision = self._model.decision(self.document(t, x or "") for t, x in docs)[:, 0].astype(np.float64)
+        a, b = self._model.calibration
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-(a * decision + b)))]
+
+    def is_conflict(self, score: float) -> bool:
+        return score >= self.threshold
+
+
+class SubEventClassifier:
+    """ACLED sub-event type of a sentence or snippet, or None for a snippet that is no ACLED event."""
+
+    _cache: ClassVar[dict[Path, SubEventClassifier]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, model: _LinearModel):
+        self._model = model
+        self.classes: list[str] = model.classes
+        # Below this probability the best ACLED type is not trusted and the answer is None.
+        self.threshold = model.threshold
+
+    @classmethod
+    def load(cls, path: Path = SUB_EVENT_MODEL) -> SubEventClassifier:
+        path = Path(path)
+        with cls._lock:
+            if path not in cls._cache:
+                cls._cache[path] = cls(_LinearModel(path))
+            return cls._cache[path]
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """Softmax over `classes` (the 25 ACLED sub-types and NONE_LABEL), one row per text."""
+        logits = self._model.decision(texts).astype(np.float64) / float(self._model.calibration[0])
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, text: str) -> tuple[str | None, float]:
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: list[str]) -> list[tuple[str | None, float]]:
+        """(ACLED sub-event type or None, its probability) per text; for None, the probability of "no event"."""
+        if not texts:
+            return []
+        probs = self.probabilities(texts)
+        best = probs.argmax(axis=1)
+        out: list[tuple[str | None, float]] = []
+        none_index = self.classes.index(NONE_LABEL)
+        for row, index in zip(probs, best, strict=True):
+            label = self.classes[index]
+            if label == NONE_LABEL or row[index] < self.threshold:
+                out.append((None, float(row[none_index])))
+            else:
+                out.append((label, float(row[index])))
+        return out
+
+
+# The models were trained on English only: in another language they read noise (about 0.5), so they do not guess.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
+
+
+def reads_language(article: Article, languages: tuple[str, ...] | None) -> bool:  # type: ignore[valid-type]
+    """Whether the model can assess this article: its detected language is one it was trained on (or unknown)."""
+    language = (article.language or "").lower().split("-")[0]
+    return languages is None or not language or language in languages
+
+
+def assess(
+    classifier: ConflictClassifier,
+    article: Article,  # type: ignore[valid-type]
+    languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES,
+) -> Article:  # type: ignore[valid-type]
+    """The article with `is_conflict` and `conflict_score` set; both None when the model cannot read its language.
+
+    None ("not assessed") is not the same as False ("not conflict").
+    """
+    if not reads_language(article, languages):
+        return article._replace(is_conflict=None, conflict_score=None)
+    score = classifier.score(article.title, article.text or article.description or "")
+    return article._replace(is_conflict=classifier.is_conflict(score), conflict_score=score)
+
+
+class _ClassifyArticleFn(beam.DoFn):
+    def __init__(self, model_path: Path, languages: tuple[str, ...] | None):
+        self._model_path = model_path
+        self._languages = languages
+        self._classifier: ConflictClassifier | None = None
+        self._conflict = beam.metrics.Metrics.counter("classify", "conflict")
+        self._not_conflict = beam.metrics.Metrics.counter("classify", "not_conflict")
+        self._unsupported = beam.metrics.Metrics.counter("classify", "unsupported_language")
+        self._errors = beam.metrics.Metrics.counter("classify", "errors")
+
+    def setup(self) -> None:
+        self._classifier = ConflictClassifier.load(self._model_path)
+
+    def process(self, article: Article):  # type: ignore[valid-type]
+        assert self._classifier is not None
+        if not reads_language(article, self._languages):
+            self._unsupported.inc()
+        try:
+            assessed = assess(self._classifier, article, self._languages)
+        except Exception:  # noqa: BLE001 - one odd text must not fail the bundle
+            # Passed on unscored (is_conflict stays None) rather than dropped: the article row is still worth writing.
+            self._errors.inc()
+            yield article
+            return
+        if assessed.is_conflict is not None:
+            (self._conflict if assessed.is_conflict else self._not_conflict).inc()
+        yield assessed
+
+
+class ClassifyConflict(beam.PTransform):
+    """Sets `is_conflict` and `conflict_score` on every article; nothing is dropped here (filtering is downstream).
+
+    Articles whose detected language is not in `languages` (default: English, what the model was trained on) get
+    None for both; articles with no detected language are scored. `languages=None` scores everything.
+    """
+
+    def __init__(
+        self, model_path: Path | str = RELEVANCE_MODEL, languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES
+    ):
+        super().__init__()
+        self._model_path = Path(model_path)
+        if not self._model_path.exists():
+            raise FileNotFoundError(f"conflict model not found: {self._model_path}")
+        self._languages = None if languages is None else tuple(lang.lower() for lang in languages)
+
+    def expand(self, articles):
+        return articles | "ScoreConflict" >> beam.ParDo(_ClassifyArticleFn(self._model_path, self._languages))
