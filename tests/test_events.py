@@ -7,10 +7,11 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas import EVENTS, Article
+from schemas import EVENTS, Article, Event
 from tests.conftest import FIXTURES
+from transforms import acled
 from transforms.base import DEAD
-from transforms.events import EVENTS_TAG, EventExtractor, ExtractEvents
+from transforms.events import EVENTS_TAG, EventExtractor, ExtractEvents, consolidate
 
 PUBLISHED = dt.datetime(2022, 8, 4, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -120,3 +121,61 @@ def test_extract_events_transform_routes_events_failures_and_counts():
         )
         dead = out[DEAD] | beam.Map(lambda d: (d.stage, d.reason, d.item_id))
         assert_that(dead, equal_to([("events", "extraction_failed", "broken")]), label="dead")
+
+
+def _report(index: int, sub_event_type: str, location: str, day: int, confidence: float, **fields) -> Event:
+    return Event(
+        event_id=f"e{index}",
+        article_id="kyiv",
+        event_type=acled.event_type(sub_event_type),
+        sub_event_type=sub_event_type,
+        event_date=dt.date(2026, 5, day),
+        location=location,
+        country="UA",
+        confidence=confidence,
+        claims=fields.pop("claims", []),
+        **fields,
+    )
+
+
+def test_one_attack_reported_in_several_sentences_of_an_article_becomes_one_event_keeping_every_claim():
+    wounded = {
+        "source_article_id": "kyiv",
+        "claimed_by": "reported",
+        "fatalities": None,
+        "wounded": 83,
+        "vague": False,
+        "text": "At least 83 people were wounded",
+    }
+    killed = {
+        "source_article_id": "kyiv",
+        "claimed_by": "Ukrainian President",
+        "fatalities": 2,
+        "wounded": None,
+        "vague": False,
+        "text": "killing two",
+    }
+    events = [
+        _report(1, "Shelling/artillery/missile attack", "Kyiv region", 24, 0.6, actor1="Military Forces of Russia"),
+        _report(2, "Grenade", "Kyiv region", 24, 0.2),
+        _report(3, "Remote explosive/landmine/IED", "Kyiv region", 24, 0.3, claims=[wounded]),
+        _report(4, "Air/drone strike", "Kyiv region", 24, 0.4, claims=[killed], actor2="Civilians (Ukraine)"),
+        _report(5, "Remote explosive/landmine/IED", "Kyiv region", 23, 0.5),  # the day before: another attack
+        _report(6, "Armed clash", "Kyiv region", 24, 0.5),  # another event type
+        _report(7, "Shelling/artillery/missile attack", "Kyiv", 24, 0.5),  # another place
+    ]
+    merged = consolidate(events)
+    assert [e.event_id for e in merged] == ["e1", "e5", "e6", "e7"]
+    attack = merged[0]
+    assert attack.sub_event_type == "Shelling/artillery/missile attack"  # the most confident report speaks
+    assert attack.actor1 == "Military Forces of Russia" and attack.actor2 == "Civilians (Ukraine)"
+    assert [c["text"] for c in attack.claims] == [wounded["text"], killed["text"]]
+    assert (attack.wounded, attack.fatalities, attack.claimed_by) == (83, None, "reported")
+
+
+def test_an_armed_clash_and_a_territorial_gain_at_one_place_and_date_stay_two_events():
+    events = [
+        _report(1, "Armed clash", "Nagorno-Karabakh", 3, 0.5),
+        _report(2, "Government regains territory", "Nagorno-Karabakh", 3, 0.5),
+    ]
+    assert len(consolidate(events)) == 2

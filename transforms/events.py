@@ -199,10 +199,12 @@ class EventExtractor:
                 continue
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
         drafts = _merge(drafts)
-        return [
-            self._event(article, d, sentences, anchor, anchor_is_publication, main_country, run_id, text)
-            for d in drafts
-        ]
+        return consolidate(
+            [
+                self._event(article, d, sentences, anchor, anchor_is_publication, main_country, run_id, text)
+                for d in drafts
+            ]
+        )
 
     def _event(
         self,
@@ -223,8 +225,6 @@ class EventExtractor:
             mentions.extend(self.actors.find(s.text, article_text=text, country=draft.place.country or main_country))
         actor1, actor2 = assign_actors(mentions, draft.sub_event_type)
         claims = self._claims(article, draft, sentences, text)
-        numeric = [c for c in claims if c["fatalities"] is not None or c["wounded"] is not None]
-        headline = numeric[0] if numeric else (claims[0] if claims else None)
         event_type = acled.event_type(draft.sub_event_type)
         place = draft.place
         return Event(
@@ -251,11 +251,7 @@ class EventExtractor:
             longitude=place.longitude,
             geo_precision=place.geo_precision,
             geo_source=place.geo_source,
-            fatalities=numeric[0]["fatalities"] if numeric else None,
-            wounded=numeric[0]["wounded"] if numeric else None,
-            claimed_by=headline["claimed_by"] if headline else None,
-            casualty_text=headline["text"] if headline else None,
-            casualties_vague=bool(claims) and not numeric,
+            **_headline(claims),
             claims=claims,
             evidence=evidence,
             confidence=round(draft.confidence, 4),
@@ -306,6 +302,70 @@ class EventExtractor:
 
 
 _FIGURE = re.compile(r"\b(?:killed|dead|died|wounded|injured|fatally|casualties)\b", re.I)
+
+
+def _headline(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """The event's own casualty columns: the first claim with a number, else the first (vague) claim."""
+    numeric = [c for c in claims if c["fatalities"] is not None or c["wounded"] is not None]
+    headline = numeric[0] if numeric else (claims[0] if claims else None)
+    return {
+        "fatalities": numeric[0]["fatalities"] if numeric else None,
+        "wounded": numeric[0]["wounded"] if numeric else None,
+        "claimed_by": headline["claimed_by"] if headline else None,
+        "casualty_text": headline["text"] if headline else None,
+        "casualties_vague": bool(claims) and not numeric,
+    }
+
+
+# Event types whose sub-types name the weapon: sentences about one attack often disagree on it ("missile",
+# "explosion", "drone"), so one attack at one place on one day is one event whatever each sentence suggests.
+# Elsewhere the sub-type is what the event is (an armed clash and a territorial gain on the same day are two).
+_WEAPON_SUBTYPED = {"Explosions/Remote violence"}
+
+
+def _same_happening(a: Any, b: Any) -> bool:
+    if (a.event_type, a.event_date, a.country) != (b.event_type, b.event_date, b.country) or a.event_date is None:
+        return False
+    if a.event_type not in _WEAPON_SUBTYPED and a.sub_event_type != b.sub_event_type:
+        return False
+    return bool(a.location) and (a.location or "").casefold() == (b.location or "").casefold()
+
+
+def consolidate(events: list[Any]) -> list[Any]:
+    """One event per happening within an article: reports of one attack at one place and date become one event.
+
+    The most confident report speaks for the event (its id, type, evidence); actors it lacks come from the others;
+    every report's casualty claims are kept, so no figure and no claimant is lost.
+    """
+    groups: list[list[Any]] = []
+    for event in events:
+        group = next((g for g in groups if _same_happening(g[0], event)), None)
+        if group is None:
+            groups.append([event])
+        else:
+            group.append(event)
+    out = []
+    for group in groups:
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        lead = max(group, key=lambda e: (e.confidence or 0.0, -group.index(e)))
+        claims: list[dict[str, Any]] = []
+        for event in group:
+            for claim in event.claims or []:
+                key = (claim["claimed_by"], claim["fatalities"], claim["wounded"], claim["text"])
+                if key not in {(c["claimed_by"], c["fatalities"], c["wounded"], c["text"]) for c in claims}:
+                    claims.append(claim)
+        changes: dict[str, Any] = {"claims": claims, **_headline(claims)}
+        for side in ("actor1", "actor2"):
+            other = getattr(lead, "actor2" if side == "actor1" else "actor1")
+            if getattr(lead, side) is None:
+                donor = next((e for e in group if getattr(e, side) not in (None, other)), None)
+                if donor is not None:
+                    for suffix in ("", "_type", "_country"):
+                        changes[side + suffix] = getattr(donor, side + suffix)
+        out.append(lead._replace(**changes))
+    return out
 
 
 def _has_figures(text: str) -> bool:
