@@ -173,25 +173,26 @@ class WriteRecords(beam.PTransform):
 class WriteWarehouseAndState(beam.PTransform):
     """BigQuery tables, plus the Parquet copy under the state location that later runs read their state from."""
 
-    def __init__(self, output: str, run_id: str, state_location: str | None):
+    def __init__(self, output: str, run_id: str, state_sink: beam.PTransform | None):
         super().__init__()
         self.output = output
         self.run_id = run_id
-        self.state_location = state_location
+        self.state_sink = state_sink
 
     def expand(self, records):
         from transforms.bigquery import WriteBigQueryRecords
 
         written = records | "BigQuery" >> WriteBigQueryRecords(self.output, self.run_id)
-        if self.state_location:
-            records | "StateCopy" >> WriteRecords(self.state_location, self.run_id)
+        if self.state_sink is not None:
+            records | "StateCopy" >> self.state_sink
         return written
 
 
 def sink_for(output: str, run_id: str, state_location: str | None = None) -> beam.PTransform:
     """Parquet under a folder by default; BigQuery tables for an output of the form bq://PROJECT.DATASET."""
     if output.startswith("bq://"):
-        return WriteWarehouseAndState(output, run_id, state_location)
+        state_sink = WriteRecords(state_location, run_id) if state_location else None
+        return WriteWarehouseAndState(output, run_id, state_sink)
     return WriteRecords(output, run_id)
 
 

@@ -31,8 +31,8 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 
 from pipelines import batch
-from pipelines.options import ConflictwireOptions, resolve_run_id, with_default_runner
-from pipelines.state import ReadEarlierRows, clean_uncommitted, commit_run, previous_state
+from pipelines.options import ConflictwireOptions, with_default_runner
+from pipelines.state import ReadEarlierRows, commit_run
 from schemas import ARTICLES, DEAD_LETTERS, EVENTS, FEED_STATUS, RecordKind
 from transforms.base import DEAD, dead_letter
 from transforms.cluster import ClusterArticles
@@ -323,37 +323,30 @@ def build(pipeline: beam.Pipeline, plan: StreamPlan) -> dict:
         start_timestamp=start, stop_timestamp=stop, fire_interval=plan.poll_interval_s
     )
     records = ticks | "StreamRecords" >> StreamRecords(plan)
-    return records | "Sinks" >> WriteStreamRecords(plan.run.output, plan.run.run_id)
+    return records | "Sinks" >> stream_sink(plan.run)
+
+
+def stream_sink(run: batch.RunPlan) -> beam.PTransform:
+    """Windowed Parquet under a folder; for bq:// streaming inserts plus the windowed Parquet state copy."""
+    if run.output.startswith("bq://"):
+        state_sink = WriteStreamRecords(run.state_location, run.run_id) if run.state_location else None
+        return batch.WriteWarehouseAndState(run.output, run.run_id, state_sink)
+    return WriteStreamRecords(run.output, run.run_id)
 
 
 def plan_stream(argv: list[str]) -> tuple[PipelineOptions, StreamPlan]:
-    from pipelines.run import UsageError, check_output_location, load_feeds
+    from pipelines.run import UsageError, plan_run
 
     options = with_default_runner(PipelineOptions(argv))
     opts = options.view_as(ConflictwireOptions)
-    if not opts.output or opts.output.startswith("bq://"):
-        raise UsageError("--output must be a folder (local or gs://) for a streaming run")
     try:
         interval = parse_duration(opts.poll_interval)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if opts.max_polls is not None and opts.max_polls < 1:
         raise UsageError("--max-polls must be at least 1")
-    feeds = load_feeds(opts.feeds)
-    check_output_location(opts.output)
-    stream_id = resolve_run_id(opts)
-    clean_uncommitted(opts.output, stream_id)
-    state = previous_state(opts.output, opts.lookback_days, stream_id)
-    run = batch.RunPlan(
-        feeds=tuple(feeds),
-        output=opts.output,
-        run_id=stream_id,
-        settings=batch.fetch_settings(opts),
-        language_backend=opts.language_backend,
-        feed_state=state.feed_state,
-        seen_item_ids=state.seen_item_ids,
-        earlier_event_files=state.event_files,
-    )
+    # The same plan as a batch run (feeds, state read from committed earlier runs); the stream id is its run id.
+    run = plan_run(options)
     return options, StreamPlan(run=run, poll_interval_s=interval, max_polls=opts.max_polls)
 
 

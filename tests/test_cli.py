@@ -100,6 +100,7 @@ def test_a_bigquery_output_keeps_run_state_in_a_parquet_copy_under_the_state_loc
 
     from pipelines.batch import WriteWarehouseAndState, sink_for
     from pipelines.run import plan_run
+    from pipelines.streaming import WriteStreamRecords, stream_sink
 
     feeds = tmp_path / "feeds.txt"
     feeds.write_text("http://127.0.0.1:9/feed.xml\n")
@@ -107,4 +108,7 @@ def test_a_bigquery_output_keeps_run_state_in_a_parquet_copy_under_the_state_loc
     plan = plan_run(PipelineOptions(["--feeds", str(feeds), "--output", "bq://p.d", "--state-location", str(state)]))
     assert plan.output == "bq://p.d" and plan.state_location == str(state)
     sink = sink_for(plan.output, plan.run_id, plan.state_location)
-    assert isinstance(sink, WriteWarehouseAndState) and sink.state_location == str(state)
+    assert isinstance(sink, WriteWarehouseAndState) and sink.state_sink.output == str(state)
+    streaming = stream_sink(plan)  # streaming inserts, with a windowed Parquet copy for state
+    assert isinstance(streaming, WriteWarehouseAndState) and isinstance(streaming.state_sink, WriteStreamRecords)
+    assert streaming.state_sink.output == str(state)

@@ -101,11 +101,18 @@ def feeds(tmp_path):
 
 def test_dataflow_batch_dry_run_builds_the_job_offline_with_the_bigquery_sink(feeds):
     job = dataflow_dry_run(
-        ["--feeds", feeds, "--output", "bq://my-project.conflict_events", "--run_id", "20240501T1200Z", *DATAFLOW]
-    )
+        [
+            "--feeds", feeds,
+            "--output", "bq://my-project.conflict_events",
+            "--state-location", "gs://my-bucket/state",
+            "--run_id", "20240501T1200Z",
+            *DATAFLOW,
+        ]
+    )  # fmt: skip
     assert job["job"]["type"] == "JOB_TYPE_BATCH"
     assert (job["project"], job["region"]) == ("my-project", "europe-west1")
-    assert {"Sinks/BigQueryevents", "Sinks/BigQuerydead_letters"} <= set(job["transforms"])
+    # the warehouse tables, and the Parquet copy later runs read their state from
+    assert {"Sinks/BigQuery", "Sinks/StateCopy"} <= set(job["transforms"])
     assert job["options"]["output"] == "bq://my-project.conflict_events"
 
 
