@@ -27,6 +27,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 common_parameters=(
   --parameters "feeds=${FEEDS}"
   --parameters "output=bq://${PROJECT}.${DATASET}"
+  --parameters "state_location=gs://${BUCKET}/state"
   --temp-location "gs://${BUCKET}/tmp"
   --staging-location "gs://${BUCKET}/staging"
   --service-account-email "${SERVICE_ACCOUNT}"
