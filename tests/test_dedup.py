@@ -6,7 +6,7 @@ import datetime as dt
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing import test_stream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import window
 
@@ -39,7 +39,7 @@ def test_batch_keeps_one_copy_per_item_from_the_alphabetically_first_feed_and_no
 def test_streaming_drops_repeats_and_late_copies_but_lets_an_item_back_after_its_memory_expires():
     memory = 10 * HOUR
     stream = (
-        TestStream()
+        test_stream.TestStream()
         .add_elements([window.TimestampedValue(item("a"), 0), window.TimestampedValue(item("b"), 0)])
         .advance_watermark_to(1 * HOUR)
         # the next poll repeats a and b and brings c; a late copy of c (stamped before the watermark) follows
@@ -64,7 +64,7 @@ def test_streaming_drops_repeats_and_late_copies_but_lets_an_item_back_after_its
 
 def test_streaming_dedup_keeps_the_input_windows_for_the_writers_downstream():
     stream = (
-        TestStream()
+        test_stream.TestStream()
         .add_elements([window.TimestampedValue(item("a"), 10), window.TimestampedValue(item("a"), 70)])
         .add_elements([window.TimestampedValue(item("b"), 70)])
         .advance_watermark_to_infinity()

@@ -7,7 +7,7 @@ import datetime as dt
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing import test_stream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import window
 
@@ -53,7 +53,7 @@ def test_durations_parse_in_the_units_the_cli_documents():
 def test_windowed_writes_merge_a_later_windows_report_into_the_recorded_event_and_keep_late_panes(tmp_path):
     out = str(tmp_path)
     stream = (
-        TestStream()
+        test_stream.TestStream()
         .add_elements(
             [
                 window.TimestampedValue(_report("ap", fatalities=5), T0 + 10),
@@ -146,7 +146,7 @@ def test_a_bounded_streaming_run_polls_a_changing_feed_and_writes_each_item_once
 def test_a_stream_merges_reports_into_events_that_runs_before_it_recorded():
     recorded = _report("batch-run", fatalities=3)._replace(run_id="r1", source_count=1)
     stream = (
-        TestStream()
+        test_stream.TestStream()
         .add_elements([window.TimestampedValue(_report("ap", fatalities=5), T0 + 10)])
         .advance_watermark_to_infinity()
     )
