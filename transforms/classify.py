@@ -390,7 +390,10 @@ class SubEventClassifier:
         """(ACLED sub-event type or None, its probability) per text; for None, the probability of "no event"."""
         if not texts:
             return []
-        probs = self.probabilities(texts)
+        return self.decide(self.probabilities(texts))
+
+    def decide(self, probs: np.ndarray) -> list[tuple[str | None, float]]:
+        """`predict_many`'s answers from rows `probabilities` already gave (texts are featurised once)."""
         best = probs.argmax(axis=1)
         out: list[tuple[str | None, float]] = []
         none_index = self.classes.index(NONE_LABEL)

@@ -135,9 +135,10 @@ class EventExtractor:
 
     def _types(self, sentences: list[Sentence]) -> list[tuple[str | None, float]]:
         texts = [s.text for s in sentences]
-        predicted = self.classifier.predict_many(texts)
         probabilities = getattr(self.classifier, "probabilities", None)
         rows = probabilities(texts) if probabilities is not None else None
+        decide = getattr(self.classifier, "decide", None)
+        predicted = decide(rows) if rows is not None and decide is not None else self.classifier.predict_many(texts)
         classes = list(getattr(self.classifier, "classes", []))
         out: list[tuple[str | None, float]] = []
         for i, sentence in enumerate(sentences):

@@ -64,7 +64,7 @@ def _dead(item: FeedItem, reason: str, detail: str | None, http_status: int | No
 
 
 class _FetchHostFn(ConcurrentDoFn):
-    """(host, items) -> pages: a host's items in order on one thread, hosts side by side."""
+    """(host, items) -> pages: a host's items in order, in chunks, hosts side by side."""
 
     def __init__(self, settings: FetchSettings):
         super().__init__(settings)
@@ -82,9 +82,19 @@ class _FetchHostFn(ConcurrentDoFn):
         if self._client is not None:
             self._client.close()
 
-    def prepare(self, keyed: tuple[str, Any]) -> tuple[str, list]:
+    def process(self, keyed, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
+        # A host's items go to the pool in small chunks, not all at once: extraction starts on the first pages
+        # while later ones are fetched, and no element ever holds every page of a large host. Politeness does not
+        # depend on this: the one HttpClient enforces each host's interval and connection cap across threads.
         host, items = keyed
-        return host, list(items)
+        chunk: list = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) >= self._settings.fetch_chunk:
+                yield from super().process((host, chunk), window, timestamp)
+                chunk = []
+        if chunk:
+            yield from super().process((host, chunk), window, timestamp)
 
     def work(self, keyed: tuple[str, list]) -> list[Output]:
         assert self._client is not None

@@ -58,6 +58,9 @@ class FetchSettings:
     max_connections_per_host: int = 2
     # Threads a fetching DoFn uses to work on different hosts at once.
     worker_threads: int = 8
+    # Pages of one host handed to a thread at a time: small, so no element holds a whole host's pages
+    # (memory stays flat on large runs) and extraction starts while the rest of a host is being fetched.
+    fetch_chunk: int = 8
     # Retries after a retryable failure (statuses below, connection errors); 0 disables retrying.
     retries: int = 2
     retry_statuses: tuple[int, ...] = (429, 500, 502, 503, 504)
@@ -81,6 +84,7 @@ class FetchSettings:
             "max_robots_bytes",
             "max_connections_per_host",
             "worker_threads",
+            "fetch_chunk",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")

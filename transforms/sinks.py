@@ -4,9 +4,10 @@ Layout under the output folder (a local path or any Beam filesystem URL such as 
 
     <output>/<kind>/dt=<YYYY-MM-DD>/part-<run_id>-<nnnnn>.parquet
 
-A run first writes into `<output>/_staging/<run_id>/` and only then moves its files into place, after
-removing whatever an earlier attempt of the same run left there: a retried run replaces its own output
-instead of adding to it, and a run killed before its finalisation leaves nothing in the dataset.
+A run first streams each bundle's rows into files under `<output>/_staging/<run_id>/` (no step holds a
+partition's rows: memory stays flat however large the run), and only then moves its files into place,
+after removing whatever an earlier attempt of the same run left there: a retried run replaces its own
+output instead of adding to it, and a run killed before its finalisation leaves nothing in the dataset.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import posixpath
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +23,9 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import RecordKind
 from transforms.base import DEAD, dead_letter
@@ -65,23 +70,42 @@ def staging_dir(output: str, run_id: str) -> str:
     return join(output, "_staging", run_id)
 
 
+class _TableWriter:
+    """One Parquet file being written: rows go out in row groups, so a bundle never holds more than one group."""
+
+    def __init__(self, path: str, kind: RecordKind):
+        self.path = path
+        self.kind = kind
+        self.schema = kind.arrow_schema()
+        self.handle = FileSystems.create(path)
+        self.writer = pq.ParquetWriter(self.handle, self.schema, compression="zstd")
+        self.buffer: list[dict] = []
+        self.rows = 0
+
+    def add(self, row: Any) -> None:
+        self.buffer.append(self.kind.to_dict(row))
+        self.rows += 1
+        if len(self.buffer) >= ROWS_PER_ROW_GROUP:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+            self.buffer = []
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+        self.handle.close()
+
+
 def write_table(path: str, kind: RecordKind, rows: Iterable[Any]) -> int:
     """Write rows of `kind` to one Parquet file at `path` (any Beam filesystem); returns the row count."""
-    schema = kind.arrow_schema()
-    count = 0
-    batch: list[dict] = []
-    with FileSystems.create(path) as handle:
-        with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-            for row in rows:
-                batch.append(kind.to_dict(row))
-                if len(batch) >= ROWS_PER_ROW_GROUP:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    count += len(batch)
-                    batch = []
-            if batch or count == 0:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                count += len(batch)
-    return count
+    writer = _TableWriter(path, kind)
+    for row in rows:
+        writer.add(row)
+    writer.close()
+    return writer.rows
 
 
 def files_of_run(output: str, kind: str, run_id: str) -> list[str]:
@@ -120,22 +144,45 @@ class _Validate(beam.DoFn):
         yield row
 
 
-class _WritePartition(beam.DoFn):
+class _WriteBundle(beam.DoFn):
+    """Stream each bundle's rows into staged files, one per date partition (rolled over at `rows_per_file`).
+
+    Only the staged files' names travel on to the finalisation: no step ever holds a partition's rows.
+    """
+
     def __init__(self, output: str, kind: RecordKind, run_id: str, rows_per_file: int):
         self.output = output
         self.kind = kind
         self.run_id = run_id
         self.rows_per_file = rows_per_file
+        self.writers: dict[str, _TableWriter] = {}
+        self.done: list[tuple[str, str]] = []
 
-    def process(self, keyed):
-        partition, rows = keyed
-        # Sorting by the first (id) field makes a rerun's files comparable with the first attempt's.
-        ordered = sorted(rows, key=lambda r: str(r[0]))
-        for shard, start in enumerate(range(0, len(ordered), self.rows_per_file)):
-            name = f"{self.kind.name}-{partition}-{shard:05d}.parquet"
-            path = join(staging_dir(self.output, self.run_id), name)
-            write_table(path, self.kind, ordered[start : start + self.rows_per_file])
-            yield path, final_file(self.output, self.kind.name, partition, self.run_id, shard)
+    def start_bundle(self):
+        self.writers = {}
+        self.done = []
+
+    def process(self, row):
+        partition = partition_of(self.kind, row)
+        writer = self.writers.get(partition)
+        if writer is None or writer.rows >= self.rows_per_file:
+            if writer is not None:
+                writer.close()
+                self.done.append((partition, writer.path))
+            name = f"{self.kind.name}-{partition}-{uuid.uuid4().hex}.parquet"
+            writer = self.writers[partition] = _TableWriter(
+                join(staging_dir(self.output, self.run_id), name), self.kind
+            )
+        writer.add(row)
+
+    def finish_bundle(self):
+        for partition, writer in self.writers.items():
+            writer.close()
+            self.done.append((partition, writer.path))
+        for staged in self.done:
+            yield WindowedValue(staged, MIN_TIMESTAMP, [GlobalWindow()])
+        self.writers = {}
+        self.done = []
 
 
 class _Finalize(beam.DoFn):
@@ -146,7 +193,15 @@ class _Finalize(beam.DoFn):
         self.kind = kind
         self.run_id = run_id
 
-    def process(self, moves: list[tuple[str, str]]):
+    def process(self, staged: list[tuple[str, str]]):
+        # Shard numbers are given here, once every bundle has written: deterministic names for the run's files.
+        moves = []
+        for partition in sorted({p for p, _ in staged}):
+            paths = sorted(path for p, path in staged if p == partition)
+            moves += [
+                (path, final_file(self.output, self.kind.name, partition, self.run_id, shard))
+                for shard, path in enumerate(paths)
+            ]
         targets = {final for _, final in moves}
         stale = [path for path in files_of_run(self.output, self.kind.name, self.run_id) if path not in targets]
         if stale:
@@ -183,9 +238,7 @@ class WriteParquet(beam.PTransform):
         checked = rows | "Validate" >> beam.ParDo(_Validate(kind, self.run_id)).with_outputs(DEAD, main="rows")
         files = (
             checked.rows
-            | "KeyByPartition" >> beam.Map(lambda row: (partition_of(kind, row), row))
-            | "ByPartition" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(_WritePartition(self.output, self.kind, self.run_id, self.rows_per_file))
+            | "Write" >> beam.ParDo(_WriteBundle(self.output, kind, self.run_id, self.rows_per_file))
             | "Collect" >> beam.combiners.ToList()
             | "Finalize" >> beam.ParDo(_Finalize(self.output, self.kind, self.run_id))
         )
