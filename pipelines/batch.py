@@ -150,22 +150,27 @@ class FeedsToRecords(beam.PTransform):
 
 
 class WriteRecords(beam.PTransform):
-    """The four record kinds to Parquet under one output; rows the schema refuses join the dead letters."""
+    """The four record kinds to Parquet under one output; rows the schema refuses join the dead letters.
 
-    def __init__(self, output: str, run_id: str):
+    `writer(output, kind, run_id)` writes one kind and returns {"files", DEAD}: `WriteParquet` for a batch run,
+    a windowed writer for the streaming one.
+    """
+
+    def __init__(self, output: str, run_id: str, writer=WriteParquet):
         super().__init__()
         self.output = output
         self.run_id = run_id
+        self.writer = writer
 
     def expand(self, records):
         written = {}
         refused = []
         for kind in (ARTICLES, EVENTS, FEED_STATUS):
-            result = records[kind.name] | f"Write{kind.name}" >> WriteParquet(self.output, kind, self.run_id)
+            result = records[kind.name] | f"Write{kind.name}" >> self.writer(self.output, kind, self.run_id)
             written[kind.name] = result["files"]
             refused.append(result[DEAD])
         dead = (records["dead_letters"], *refused) | "DeadWithRefused" >> beam.Flatten()
-        result = dead | "Writedead_letters" >> WriteParquet(self.output, DEAD_LETTERS, self.run_id)
+        result = dead | "Writedead_letters" >> self.writer(self.output, DEAD_LETTERS, self.run_id)
         written["dead_letters"] = result["files"]
         return written
 

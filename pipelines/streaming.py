@@ -33,14 +33,14 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 from pipelines import batch
 from pipelines.options import ConflictwireOptions, with_default_runner
 from pipelines.state import ReadEarlierRows, commit_run
-from schemas import ARTICLES, DEAD_LETTERS, EVENTS, FEED_STATUS, RecordKind
-from transforms.base import DEAD, dead_letter
+from schemas import EVENTS, RecordKind
+from transforms.base import DEAD
 from transforms.cluster import ClusterArticles
 from transforms.dedup import ITEM_MEMORY_SECONDS, UniqueItemsStreaming
 from transforms.feeds import PollFeeds
 from transforms.fetch import FetchPages
 from transforms.merge import MergeSettings, latest_rows, merge_events
-from transforms.sinks import join, partition_of, staging_dir, write_table
+from transforms.sinks import ValidateRows, join, partition_of, staging_dir, write_table
 
 log = logging.getLogger(__name__)
 
@@ -118,29 +118,6 @@ class _WriteWindow(beam.DoFn):
         commit_run(self.output, run_id, {"stream_id": self.stream_id})
         self.files.inc()
         yield final
-
-
-class _Validate(beam.DoFn):
-    def __init__(self, kind: RecordKind):
-        self.kind = kind
-        self.invalid = beam.metrics.Metrics.counter("sink", f"{kind.name}_schema_violations")
-
-    def process(self, row):
-        problems = self.kind.validate(row)
-        if not problems:
-            yield row
-            return
-        self.invalid.inc()
-        yield beam.pvalue.TaggedOutput(
-            DEAD,
-            dead_letter(
-                "sink",
-                "schema_violation",
-                url=getattr(row, "url", None),
-                item_id=getattr(row, "article_id", None),
-                detail=f"{self.kind.name}: " + "; ".join(problems[:5]),
-            ),
-        )
 
 
 class WriteWindowedParquet(beam.PTransform):
@@ -292,28 +269,26 @@ class StreamRecords(beam.PTransform):
         }
 
 
-class WriteStreamRecords(beam.PTransform):
-    def __init__(self, output: str, stream_id: str):
+class _CheckedWindowedParquet(beam.PTransform):
+    """Schema check, then the windowed write: the streaming counterpart of `WriteParquet` ({"files", DEAD})."""
+
+    def __init__(self, output: str, kind: RecordKind, stream_id: str):
         super().__init__()
         self.output = output
+        self.kind = kind
         self.stream_id = stream_id
 
-    def expand(self, records):
-        refused = []
-        written = {}
-        for kind in (ARTICLES, EVENTS, FEED_STATUS):
-            checked = records[kind.name] | f"Check{kind.name}" >> beam.ParDo(_Validate(kind)).with_outputs(
-                DEAD, main="rows"
-            )
-            refused.append(checked[DEAD])
-            written[kind.name] = checked["rows"] | f"Write{kind.name}" >> WriteWindowedParquet(
-                self.output, kind, self.stream_id
-            )
-        dead = (records["dead_letters"], *refused) | "DeadWithRefused" >> beam.Flatten()
-        written["dead_letters"] = dead | "Writedead_letters" >> WriteWindowedParquet(
-            self.output, DEAD_LETTERS, self.stream_id
-        )
-        return written
+    def expand(self, rows):
+        checked = rows | "Check" >> beam.ParDo(ValidateRows(self.kind)).with_outputs(DEAD, main="rows")
+        files = checked["rows"] | "Windowed" >> WriteWindowedParquet(self.output, self.kind, self.stream_id)
+        return {"files": files, DEAD: checked[DEAD]}
+
+
+class WriteStreamRecords(batch.WriteRecords):
+    """The four record kinds to windowed Parquet under one output, each window committed like a run."""
+
+    def __init__(self, output: str, stream_id: str):
+        super().__init__(output, stream_id, writer=_CheckedWindowedParquet)
 
 
 def build(pipeline: beam.Pipeline, plan: StreamPlan) -> dict:

@@ -113,17 +113,20 @@ def files_of_run(output: str, kind: str, run_id: str) -> list[str]:
     return [m.path for m in FileSystems.match([pattern])[0].metadata_list]
 
 
-class _Validate(beam.DoFn):
-    """Rows that break the schema become dead letters here, before they can spoil a file."""
+class ValidateRows(beam.DoFn):
+    """Rows that break the schema become dead letters here, before they can spoil a file.
 
-    def __init__(self, kind: RecordKind, run_id: str):
+    With a `run_id`, rows that carry none are stamped with it (a batch run's slot).
+    """
+
+    def __init__(self, kind: RecordKind, run_id: str | None = None):
         self.kind = kind
         self.run_id = run_id
         self.valid = beam.metrics.Metrics.counter("sink", f"{kind.name}_rows")
         self.invalid = beam.metrics.Metrics.counter("sink", f"{kind.name}_schema_violations")
 
     def process(self, row):
-        if "run_id" in self.kind.field_names and getattr(row, "run_id", None) is None:
+        if self.run_id and "run_id" in self.kind.field_names and getattr(row, "run_id", None) is None:
             row = row._replace(run_id=self.run_id)
         problems = self.kind.validate(row)
         if problems:
@@ -235,7 +238,7 @@ class WriteParquet(beam.PTransform):
 
     def expand(self, rows):
         kind = self.kind
-        checked = rows | "Validate" >> beam.ParDo(_Validate(kind, self.run_id)).with_outputs(DEAD, main="rows")
+        checked = rows | "Validate" >> beam.ParDo(ValidateRows(kind, self.run_id)).with_outputs(DEAD, main="rows")
         files = (
             checked.rows
             | "Write" >> beam.ParDo(_WriteBundle(self.output, kind, self.run_id, self.rows_per_file))
