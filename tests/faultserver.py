@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
+from transforms.settings import FetchSettings
+
 Handler = Callable[["FaultRequest"], None]
 
 
@@ -206,3 +208,17 @@ def conditional(body: bytes, etag: str, last_modified: str, content_type: str = 
             request.send(200, body, {"Content-Type": content_type, **validators})
 
     return handle
+
+
+def fast_settings(**overrides) -> FetchSettings:
+    """Fetch settings for loopback tests: short timeouts, no politeness delay or jitter, `localhost` allowed."""
+    base = {
+        "connect_timeout_s": 2,
+        "read_timeout_s": 2,
+        "total_timeout_s": 5,
+        "min_host_interval_s": 0,
+        "backoff_base_s": 0.05,
+        "jitter": 0,
+        "allow_hosts": ("localhost",),
+    }
+    return FetchSettings(**{**base, **overrides})

@@ -15,7 +15,7 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from tests.conftest import FIXTURES, shared_path
-from tests.faultserver import FaultServer, conditional, redirect, respond
+from tests.faultserver import FaultServer, conditional, fast_settings, redirect, respond
 from transforms.base import DEAD
 from transforms.feeds import FEED_STATUS, PollFeeds, parse_feed, read_feed_list, strip_dtd
 from transforms.settings import FetchSettings
@@ -23,16 +23,7 @@ from transforms.urls import canonicalize
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 FEEDS = FIXTURES / "feeds"
-SETTINGS = FetchSettings(
-    connect_timeout_s=2,
-    read_timeout_s=2,
-    total_timeout_s=5,
-    min_host_interval_s=0,
-    retries=0,
-    backoff_base_s=0.05,
-    jitter=0,
-    allow_hosts=("localhost",),
-)
+SETTINGS = fast_settings(retries=0)
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 

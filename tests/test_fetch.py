@@ -11,22 +11,14 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from schemas import FeedItem
-from tests.faultserver import FaultServer, redirect, respond, truncated
+from tests.faultserver import FaultServer, fast_settings, redirect, respond, truncated
 from transforms.base import DEAD
 from transforms.fetch import FetchPages, fetch_page, host_key
 from transforms.http import HttpClient
 from transforms.settings import FetchSettings
 from transforms.urls import item_id_for
 
-SETTINGS = FetchSettings(
-    connect_timeout_s=2,
-    read_timeout_s=2,
-    total_timeout_s=5,
-    min_host_interval_s=0,
-    retries=0,
-    jitter=0,
-    allow_hosts=("localhost",),
-)
+SETTINGS = fast_settings(retries=0)
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 FEED = "http://localhost/feed"
 _COLLECTED: dict[str, dict[str, list]] = {}

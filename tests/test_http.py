@@ -11,6 +11,7 @@ import pytest
 from tests.faultserver import (
     FaultServer,
     conditional,
+    fast_settings,
     gzip_bomb,
     gzipped,
     redirect,
@@ -24,17 +25,7 @@ from transforms.base import StageError
 from transforms.http import HttpClient, check_url, decode_html, parse_ip_literal
 from transforms.settings import FetchSettings
 
-FAST = FetchSettings(
-    connect_timeout_s=2,
-    read_timeout_s=1,
-    total_timeout_s=3,
-    min_host_interval_s=0,
-    backoff_base_s=0.05,
-    max_backoff_s=0.2,
-    max_retry_after_s=1.5,
-    jitter=0,
-    allow_hosts=("localhost",),
-)
+FAST = fast_settings(read_timeout_s=1, total_timeout_s=3, max_backoff_s=0.2, max_retry_after_s=1.5)
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 

@@ -400,10 +400,13 @@ class ConcurrentDoFn(beam.DoFn):
     def __init__(self, settings: FetchSettings):
         self._settings = settings
         self._pool: ThreadPoolExecutor | None = None
+        self._client: HttpClient | None = None
         self._pending: deque[tuple[Future, Any, Any]] = deque()
 
     def setup(self) -> None:
         self._pool = ThreadPoolExecutor(self._settings.worker_threads, thread_name_prefix=type(self).__name__)
+        # One client per worker, shared by the threads: connection reuse and per-host politeness across them.
+        self._client = HttpClient(self._settings)
 
     def start_bundle(self) -> None:
         self._pending = deque()
@@ -432,6 +435,8 @@ class ConcurrentDoFn(beam.DoFn):
     def teardown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
 
     def _emit(self, future: Future, window: Any, timestamp: Any) -> Iterator[Any]:
         for tag, row in future.result():
@@ -445,7 +450,6 @@ class _PollFeedFn(ConcurrentDoFn):
         super().__init__(settings)
         self._run_id = run_id
         self._state = state
-        self._client: HttpClient | None = None
         self._items = beam.metrics.Metrics.counter(STAGE, "items")
         self._dead = beam.metrics.Metrics.counter(STAGE, "dead_letters")
         self._bytes = beam.metrics.Metrics.counter(STAGE, "bytes")
@@ -453,15 +457,6 @@ class _PollFeedFn(ConcurrentDoFn):
             status: beam.metrics.Metrics.counter(STAGE, f"feeds_{status}")
             for status in ("ok", "not_modified", "error", "refused")
         }
-
-    def setup(self) -> None:
-        super().setup()
-        self._client = HttpClient(self._settings)
-
-    def teardown(self) -> None:
-        super().teardown()
-        if self._client is not None:
-            self._client.close()
 
     def work(self, feed_url: str) -> list[Output]:
         assert self._client is not None

@@ -68,19 +68,9 @@ class _FetchHostFn(ConcurrentDoFn):
 
     def __init__(self, settings: FetchSettings):
         super().__init__(settings)
-        self._client: HttpClient | None = None
         self._pages = beam.metrics.Metrics.counter(STAGE, "pages")
         self._dead = beam.metrics.Metrics.counter(STAGE, "dead_letters")
         self._chars = beam.metrics.Metrics.counter(STAGE, "html_chars")
-
-    def setup(self) -> None:
-        super().setup()
-        self._client = HttpClient(self._settings)
-
-    def teardown(self) -> None:
-        super().teardown()
-        if self._client is not None:
-            self._client.close()
 
     def process(self, keyed, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
         # A host's items go to the pool in small chunks, not all at once: extraction starts on the first pages
