@@ -61,6 +61,10 @@ def fetch_settings(options: ConflictwireOptions) -> FetchSettings:
         changes["allow_hosts"] = tuple(options.allow_host)
     if options.user_agent:
         changes["user_agent"] = options.user_agent
+    if options.only_allowed_hosts:
+        changes["only_allowed_hosts"] = True
+    if options.host_interval is not None:
+        changes["min_host_interval_s"] = options.host_interval
     return dataclasses.replace(settings, **changes) if changes else settings
 
 

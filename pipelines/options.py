@@ -32,6 +32,23 @@ class ConflictwireOptions(PipelineOptions):
             help="Host let through the private-address guard (repeatable), e.g. 127.0.0.1 for local feeds.",
         )
         parser.add_argument(
+            "--host_interval",
+            "--host-interval",
+            dest="host_interval",
+            type=float,
+            default=None,
+            help="Minimum seconds between two requests to one host (default 1; robots.txt Crawl-delay can raise it).",
+        )
+        parser.add_argument(
+            "--only_allowed_hosts",
+            "--only-allowed-hosts",
+            dest="only_allowed_hosts",
+            action="store_true",
+            default=False,
+            help="Fetch only from --allow-host hosts; every other host is a dead letter (host_not_allowed), "
+            "with no DNS lookup. Confines a crawl to named sites, or a test run to loopback.",
+        )
+        parser.add_argument(
             "--state_location",
             "--state-location",
             dest="state_location",

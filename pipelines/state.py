@@ -36,6 +36,7 @@ TRANSIENT_REASONS = frozenset(
         "tls_error",
         "internal_error",
         "robots_unreachable",
+        "host_not_allowed",  # a setting, not the item: a later run with a wider allow-list should fetch it
         "http_408",
         "http_429",
     }

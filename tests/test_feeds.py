@@ -361,3 +361,55 @@ def test_real_feed_corpora_poll_without_a_crash(corpus, folder):
         statuses = _check_corpus_run(urls, lambda url: {"Content-Type": "application/xml"})
     ok = [s for s in statuses if s.status == "ok"]
     assert len(ok) >= len(files) - 2  # only non-feeds (unrecognized.rss) may fail
+
+
+def test_every_corpus_feed_goes_through_conflictwire_run_and_each_feeds_counts_add_up(tmp_path):
+    """Issue 3's acceptance: the three feed corpora on loopback, through the real command, in one run.
+
+    The items link to the publishers' own sites; `--only-allowed-hosts` turns those into dead letters without any
+    network access, so each item still ends as an article row or a dead letter.
+    """
+    from pipelines.batch import is_item_dead_letter
+    from pipelines.cli import main
+    from schemas import DeadLetter
+    from transforms.sinks import read_rows
+
+    corpora = [
+        (shared_path("feedparser-tests"), None),
+        (shared_path("rss-parser-feeds", "input"), None),
+        (shared_path("prof18-rssparser-feeds"), None),
+    ]
+    index = [json.loads(line) for line in (corpora[0][0] / "index.jsonl").read_text().splitlines() if line.strip()]
+    feedparser_headers = {entry["file"]: _feedparser_headers(entry) for entry in index}
+    feed_urls = []
+    with FaultServer() as server:
+        for root, _ in corpora:
+            if root.name == "feedparser-tests":
+                files, headers_of = sorted(feedparser_headers), feedparser_headers.get
+            else:
+                files = sorted(p.name for p in root.iterdir() if p.is_file() and p.name != "README.md")
+                headers_of = None
+            prefix = f"/{root.parent.name if root.name == 'input' else root.name}"
+            for name in files:
+                headers = dict(headers_of(name)) if headers_of else {}
+                headers.setdefault("Content-Type", "application/xml")
+                feed_urls.append(
+                    server.route(prefix + "/" + quote(name), respond((root / name).read_bytes(), headers=headers))
+                )
+        feed_list = tmp_path / "feeds.txt"
+        feed_list.write_text("\n".join(feed_urls) + "\n")
+        code = main(
+            ["run", "--feeds", str(feed_list), "--output", str(tmp_path / "out"), "--run-id", "corpora",
+             "--allow-host", "localhost", "--only-allowed-hosts", "--host-interval", "0"]
+        )  # fmt: skip
+    assert code == 0
+    tables = {k: read_rows(str(tmp_path / "out"), k).to_pylist() for k in ("feed_status", "articles", "dead_letters")}
+    statuses = tables["feed_status"]
+    assert Counter(s["feed_url"] for s in statuses) == Counter({url: 1 for url in set(feed_urls)})
+    assert sum(s["status"] == "ok" for s in statuses) >= len(set(feed_urls)) - 10  # non-feeds, empty documents
+    articles = Counter(a["feed_url"] for a in tables["articles"])
+    item_dead = Counter(d["feed_url"] for d in tables["dead_letters"] if is_item_dead_letter(DeadLetter(**d)))
+    for status in statuses:
+        assert status["new_items"] == articles[status["feed_url"]] + item_dead[status["feed_url"]], status["feed_url"]
+    assert sum(s["new_items"] for s in statuses) > 1000
+    assert not [d for d in tables["dead_letters"] if d["reason"] in ("internal_error", "extract_error")]

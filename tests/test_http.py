@@ -393,3 +393,17 @@ def test_settings_refuse_nonsense():
         FetchSettings(total_timeout_s=0)
     with pytest.raises(TypeError):
         FetchSettings(allow_hosts="localhost")
+
+
+def test_only_allowed_hosts_refuses_every_other_host_without_a_dns_lookup():
+    looked_up = []
+
+    def resolve(host):
+        looked_up.append(host)
+        return ["93.184.216.34"]
+
+    with pytest.raises(StageError) as refused:
+        check_url("https://www.example.org/story", ("localhost",), resolve, only_allowed=True)
+    assert refused.value.reason == "host_not_allowed" and looked_up == []
+    assert check_url("http://localhost:8080/feed.xml", ("localhost",), resolve, only_allowed=True) == "localhost"
+    assert check_url("https://www.example.org/story", ("localhost",), resolve) == "www.example.org"

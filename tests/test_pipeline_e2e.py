@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.batch import is_item_dead_letter
 from pipelines.demo import SAMPLE
 from pipelines.replay import ReplayServer
 from pipelines.run import run_batch
+from schemas import DeadLetter
 from transforms.sinks import read_rows
 
 SAMPLE_PAGES = sum(
@@ -54,7 +56,7 @@ def test_every_item_ends_as_an_article_or_a_dead_letter_and_counts_add_up_per_fe
     _, tables, _ = sample_run
     articles = collections.Counter(a["feed_url"] for a in tables["articles"])
     item_dead = collections.Counter(
-        d["feed_url"] for d in tables["dead_letters"] if d["stage"] != "feeds" or d["item_id"]
+        d["feed_url"] for d in tables["dead_letters"] if is_item_dead_letter(DeadLetter(**d))
     )
     for status in tables["feed_status"]:
         feed = status["feed_url"]

@@ -34,7 +34,7 @@ from transforms.urls import canonicalize, is_http_url, item_id_for
 
 STAGE = "feeds"
 FEED_STATUS = "feed_status"  # tag of the FeedStatus output
-REFUSALS = frozenset({"ssrf_refused", "robots_disallowed", "robots_unreachable"})
+REFUSALS = frozenset({"ssrf_refused", "host_not_allowed", "robots_disallowed", "robots_unreachable"})
 # A feed whose summary runs longer than this is cut: the page is fetched anyway, the summary is only a fallback.
 MAX_SUMMARY_CHARS = 20_000
 

@@ -1,9 +1,9 @@
 """The one HTTP client every stage uses: SSRF guard, robots.txt, per-host politeness, retries, size caps, decoding.
 
 Every refusal or failure raises `StageError` with a short machine reason (it becomes a dead letter's reason):
-`bad_url`, `ssrf_refused`, `dns_error`, `robots_disallowed`, `robots_unreachable`, `http_<code>`, `timeout`,
-`connection_error`, `tls_error`, `too_large`, `decompression_bomb`, `bad_encoding`, `truncated`, `redirect_loop`,
-`too_many_redirects`, `bad_redirect`, `bad_content_type`.
+`bad_url`, `ssrf_refused`, `host_not_allowed`, `dns_error`, `robots_disallowed`, `robots_unreachable`,
+`http_<code>`, `timeout`, `connection_error`, `tls_error`, `too_large`, `decompression_bomb`, `bad_encoding`,
+`truncated`, `redirect_loop`, `too_many_redirects`, `bad_redirect`, `bad_content_type`.
 
 Redirects are followed by hand so that every hop passes the SSRF guard, robots.txt and loop detection. Bodies are
 read raw and decompressed here, chunk by chunk with a bounded output, so a gzip bomb is refused after at most
@@ -105,8 +105,12 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     )
 
 
-def check_url(url: str, allow_hosts: tuple[str, ...] = (), resolve: Resolver = _system_resolver) -> str:
+def check_url(
+    url: str, allow_hosts: tuple[str, ...] = (), resolve: Resolver = _system_resolver, only_allowed: bool = False
+) -> str:
     """Raise `StageError("ssrf_refused")` unless `url` is http(s) to a public address (or an allowed host).
+
+    With `only_allowed`, a host not in `allow_hosts` is refused as `host_not_allowed` before any DNS lookup.
 
     Returns the lower-cased host. Names are resolved and every address checked, so a public name pointing at
     10.0.0.1 is refused too. (The connection resolves again: a DNS answer that changes in between can still slip
@@ -125,6 +129,8 @@ def check_url(url: str, allow_hosts: tuple[str, ...] = (), resolve: Resolver = _
         raise StageError("bad_url", f"no host in {url!r}")
     if host in allow_hosts:
         return host
+    if only_allowed:
+        raise StageError("host_not_allowed", f"{host} is not among the allowed hosts")
     literal = parse_ip_literal(host)
     if literal is not None:
         if not is_public_address(literal):
@@ -355,7 +361,7 @@ class HttpClient:
         received = 0
         current = url
         while True:
-            check_url(current, self.settings.allow_hosts, self._resolve)
+            check_url(current, self.settings.allow_hosts, self._resolve, self.settings.only_allowed_hosts)
             if kind != "robots" and self.settings.respect_robots:
                 self._check_robots(current)
             status, response_headers, body, hop_bytes = self._get_with_retries(current, kind, headers)

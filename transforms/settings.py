@@ -73,6 +73,9 @@ class FetchSettings:
     jitter: float = 0.2
     # Hosts let through the SSRF guard even though they resolve to a non-public address (e.g. "localhost" in tests).
     allow_hosts: tuple[str, ...] = ()
+    # Fetch from the allowed hosts only, refusing every other host without a DNS lookup (reason
+    # `host_not_allowed`): a crawl confined to named sites, or a run that must not touch the network.
+    only_allowed_hosts: bool = False
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s"):
