@@ -403,7 +403,8 @@ def test_every_corpus_feed_goes_through_conflictwire_run_and_each_feeds_counts_a
              "--allow-host", "localhost", "--only-allowed-hosts", "--host-interval", "0"]
         )  # fmt: skip
     assert code == 0
-    tables = {k: read_rows(str(tmp_path / "out"), k).to_pylist() for k in ("feed_status", "articles", "dead_letters")}
+    read = {k: read_rows(str(tmp_path / "out"), k) for k in ("feed_status", "articles", "dead_letters")}
+    tables = {k: table.to_pylist() if table is not None else [] for k, table in read.items()}  # no page is served
     statuses = tables["feed_status"]
     assert Counter(s["feed_url"] for s in statuses) == Counter({url: 1 for url in set(feed_urls)})
     assert sum(s["status"] == "ok" for s in statuses) >= len(set(feed_urls)) - 10  # non-feeds, empty documents
@@ -411,5 +412,5 @@ def test_every_corpus_feed_goes_through_conflictwire_run_and_each_feeds_counts_a
     item_dead = Counter(d["feed_url"] for d in tables["dead_letters"] if is_item_dead_letter(DeadLetter(**d)))
     for status in statuses:
         assert status["new_items"] == articles[status["feed_url"]] + item_dead[status["feed_url"]], status["feed_url"]
-    assert sum(s["new_items"] for s in statuses) > 1000
+    assert sum(s["new_items"] for s in statuses) > 300
     assert not [d for d in tables["dead_letters"] if d["reason"] in ("internal_error", "extract_error")]
