@@ -13,7 +13,6 @@ Each stage lives in its own module under transforms/; this file only wires them.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -209,7 +208,3 @@ def build(pipeline: beam.Pipeline, plan: RunPlan) -> dict:
     feed_urls = pipeline | "Feeds" >> beam.Create(sorted(set(plan.feeds)))
     records = feed_urls | "FeedsToRecords" >> FeedsToRecords(plan)
     return records | "Sinks" >> sink_for(plan.output, plan.run_id, plan.state_location)
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
