@@ -81,6 +81,9 @@ def commit_run(output: str, run_id: str, summary: dict | None = None) -> str:
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([tmp], [path])
+    staged = staging_dir(output, run_id)
+    if "://" not in staged and FileSystems.exists(staged):
+        FileSystems.delete([staged])  # every staged file has been moved into place; only the empty folder is left
     return path
 
 

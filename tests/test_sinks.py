@@ -71,3 +71,12 @@ def test_reading_state_honours_the_lookback_window(tmp_path):
     _write(tmp_path, _articles(2, day=1) + [a._replace(article_id="new") for a in _articles(1, day=9)])
     recent = read_rows(str(tmp_path), "articles", ["article_id"], partitions_since="2024-05-05")
     assert recent.column("article_id").to_pylist() == ["new"]
+
+
+def test_committing_a_run_leaves_no_staging_folder_behind(tmp_path):
+    from pipelines.state import commit_run
+
+    _write(tmp_path, _articles(2))
+    commit_run(str(tmp_path), "r1")
+    assert not (tmp_path / "_staging" / "r1").exists()
+    assert (tmp_path / "_runs" / "r1.json").exists()
