@@ -328,16 +328,16 @@ def page(text: str, meta: str = "") -> str:
     return f"<html><head>{meta}<title>t</title></head><body><p>{text}</p><p>{text}</p></body></html>"
 
 
-@pytest.mark.parametrize(
-    "text, encoding",
-    [
-        (GREEK, "iso-8859-7"),
-        (RUSSIAN, "koi8-r"),
-        (RUSSIAN, "windows-1251"),
-        (JAPANESE, "shift_jis"),
-        (FRENCH, "windows-1252"),
-    ],
-)
+LEGACY_SAMPLES = [
+    (GREEK, "iso-8859-7"),
+    (RUSSIAN, "koi8-r"),
+    (RUSSIAN, "windows-1251"),
+    (JAPANESE, "shift_jis"),
+    (FRENCH, "windows-1252"),
+]
+
+
+@pytest.mark.parametrize("text, encoding", LEGACY_SAMPLES)
 def test_declared_legacy_encodings_decode_correctly(text, encoding):
     body = page(text).encode(encoding)
     assert text in decode_html(body, {"Content-Type": f"text/html; charset={encoding}"})
@@ -347,17 +347,7 @@ def test_declared_legacy_encodings_decode_correctly(text, encoding):
     assert text in decode_html(page(text, equiv).encode(encoding), {})
 
 
-@pytest.mark.parametrize(
-    "text, encoding",
-    [
-        (GREEK, "iso-8859-7"),
-        (RUSSIAN, "koi8-r"),
-        (RUSSIAN, "windows-1251"),
-        (JAPANESE, "shift_jis"),
-        (FRENCH, "windows-1252"),
-        (JAPANESE, "utf-8"),
-    ],
-)
+@pytest.mark.parametrize("text, encoding", [*LEGACY_SAMPLES, (JAPANESE, "utf-8")])
 def test_undeclared_legacy_encodings_are_detected(text, encoding):
     assert text in decode_html(page(text).encode(encoding), {"Content-Type": "text/html"})
 
