@@ -242,30 +242,29 @@ def _combine_adjacent(text: str, found: list[Casualty]) -> list[Casualty]:
             prev = combined[-1]
             gap = text[prev.end : c.start]
             joinable = len(gap) <= 40 and not re.search(r"[.;]", gap)
-            if (
-                joinable
-                and prev.fatalities is not None
-                and prev.wounded is None
-                and c.wounded is not None
-                and c.fatalities is None
-                and not prev.vague
-                and not c.vague
-            ):
-                combined[-1] = Casualty(prev.fatalities, c.wounded, False, text[prev.start : c.end], prev.start, c.end)
-                continue
-            if (
-                joinable
-                and prev.wounded is not None
-                and prev.fatalities is None
-                and c.fatalities is not None
-                and c.wounded is None
-                and not prev.vague
-                and not c.vague
-            ):
-                combined[-1] = Casualty(c.fatalities, prev.wounded, False, text[prev.start : c.end], prev.start, c.end)
+            pair = _killed_and_wounded(prev, c) if joinable else None
+            if pair is not None:
+                combined[-1] = Casualty(*pair, False, text[prev.start : c.end], prev.start, c.end)
                 continue
         combined.append(c)
     return combined
+
+
+def _only_killed(c: Casualty) -> bool:
+    return c.fatalities is not None and c.wounded is None and not c.vague
+
+
+def _only_wounded(c: Casualty) -> bool:
+    return c.wounded is not None and c.fatalities is None and not c.vague
+
+
+def _killed_and_wounded(a: Casualty, b: Casualty) -> tuple[int, int] | None:
+    """(killed, wounded) when one figure counts only the killed and the other only the wounded, in either order."""
+    if _only_killed(a) and _only_wounded(b):
+        return a.fatalities, b.wounded
+    if _only_wounded(a) and _only_killed(b):
+        return b.fatalities, a.wounded
+    return None
 
 
 # Who makes a claim: "according to X", "X said/says/claims/claimed", "a spokesperson for X".

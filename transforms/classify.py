@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import apache_beam as beam
 import numpy as np
@@ -320,7 +320,22 @@ class _LinearModel:
         return np.vstack(out)
 
 
-class ConflictClassifier:
+class _ShippedModel:
+    """A model read from a shipped artefact once per process and class (every DoFn.setup() asks for it)."""
+
+    _cache: ClassVar[dict[Path, Any]]
+    _lock: ClassVar[threading.Lock]
+
+    @classmethod
+    def _loaded(cls, path: Path | str):
+        path = Path(path)
+        with cls._lock:
+            if path not in cls._cache:
+                cls._cache[path] = cls(_LinearModel(path))
+            return cls._cache[path]
+
+
+class ConflictClassifier(_ShippedModel):
     """Calibrated probability that an article reports political violence, protest or armed conflict."""
 
     _cache: ClassVar[dict[Path, ConflictClassifier]] = {}
@@ -333,11 +348,7 @@ class ConflictClassifier:
     @classmethod
     def load(cls, path: Path = RELEVANCE_MODEL) -> ConflictClassifier:
         """The shipped model, read once per process (Beam workers call this from every DoFn.setup())."""
-        path = Path(path)
-        with cls._lock:
-            if path not in cls._cache:
-                cls._cache[path] = cls(_LinearModel(path))
-            return cls._cache[path]
+        return cls._loaded(path)
 
     @staticmethod
     def document(title: str | None, text: str) -> str:
@@ -356,7 +367,7 @@ class ConflictClassifier:
         return score >= self.threshold
 
 
-class SubEventClassifier:
+class SubEventClassifier(_ShippedModel):
     """ACLED sub-event type of a sentence or snippet, or None for a snippet that is no ACLED event."""
 
     _cache: ClassVar[dict[Path, SubEventClassifier]] = {}
@@ -370,11 +381,7 @@ class SubEventClassifier:
 
     @classmethod
     def load(cls, path: Path = SUB_EVENT_MODEL) -> SubEventClassifier:
-        path = Path(path)
-        with cls._lock:
-            if path not in cls._cache:
-                cls._cache[path] = cls(_LinearModel(path))
-            return cls._cache[path]
+        return cls._loaded(path)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Softmax over `classes` (the 25 ACLED sub-types and NONE_LABEL), one row per text."""
