@@ -24,7 +24,13 @@ first). The ratio is the median over repetitions of sum(analysis) / sum(bare), i
 
 from __future__ import annotations
 
-import argparse
+import os
+
+# Before numpy loads: the sentence encoder's matrix products then run on the measuring thread, so its CPU time
+# counts them (BLAS helper threads would hide them from time.thread_time), as on a worker (deploy/Dockerfile).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
 import cProfile
 import pstats
 import statistics

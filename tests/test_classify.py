@@ -190,7 +190,10 @@ def test_disaster_snippets_are_not_acled_events(sub_events):
 def test_predict_many_matches_predict_and_returns_acled_names(sub_events):
     texts = [t for t, _ in CLEAR_SNIPPETS] + NON_EVENT_SNIPPETS
     batch = sub_events.predict_many(texts)
-    assert batch == [sub_events.predict(t) for t in texts]
+    one_by_one = [sub_events.predict(t) for t in texts]
+    # the encoder pads a batch to its longest text; padding is masked, so only float rounding may differ
+    assert [label for label, _ in batch] == [label for label, _ in one_by_one]
+    assert [p for _, p in batch] == pytest.approx([p for _, p in one_by_one], abs=1e-6)
     assert all(label is None or label in acled.SUB_EVENT_TYPES for label, _ in batch)
     assert sub_events.predict_many([]) == []
 
@@ -313,4 +316,4 @@ def test_held_out_sub_event_weighted_f1_and_none_for_non_acled(sub_events):
 
 # Floors a little under the figures measured on the held-out split (docs/models.md), so a regression fails.
 RELEVANCE_F1_FLOOR = 0.88
-SUB_EVENT_F1_FLOOR = 0.66
+SUB_EVENT_F1_FLOOR = 0.77

@@ -21,6 +21,10 @@ from transforms.acled import CASE2021_TO_ACLED
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("CONFLICTWIRE_SHARED", REPO.parent / "shared")).resolve() / "data"
 
+HAND_WRITTEN = REPO / "training" / "hard_negatives.tsv"
+ACLED_STYLE_SNIPPETS = REPO / "training" / "acled_style_snippets.tsv"
+ACLED_SCOPE_RELABELS = REPO / "training" / "acled_scope_relabels.tsv"
+
 TEST_FRACTION = 0.3
 SPLIT_SEED = "conflictwire-classify-v1"
 NONE_LABEL = "NONE"  # same as transforms.classify.NONE_LABEL
@@ -154,6 +158,37 @@ def sub_event_examples(root: Path = SHARED_DATA) -> list[Example]:
         Example(f"case:{i}", "case2021", text, CASE2021_TO_ACLED[label] or NONE_LABEL)
         for i, text, label in case2021(root)
     ]
+
+
+def hand_written_negatives(label: str = NONE_LABEL) -> list[Example]:
+    """`training/hard_negatives.tsv`: hand-written sentences that report no event (training only), given `label`."""
+    out = []
+    for i, line in enumerate(HAND_WRITTEN.read_text(encoding="utf-8").splitlines()):
+        if line.strip() and not line.startswith("#"):
+            out.append(Example(f"hand:{i}", "hand_written", line.split("\t")[0], label))
+    return out
+
+
+def acled_style_snippets(path: Path = ACLED_STYLE_SNIPPETS) -> list[Example]:
+    """`training/acled_style_snippets.tsv`: hand-written snippets labelled with an ACLED sub-event type or NONE
+    (training only; training/README.md says how they were written)."""
+    out = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for i, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)):
+            if row and not row[0].startswith("#"):
+                out.append(Example(f"snippet:{i}", "acled_style", row[1].strip(), row[0].strip()))
+    return out
+
+
+def acled_scope_relabels(path: Path = ACLED_SCOPE_RELABELS) -> dict[str, str]:
+    """Example id -> "1"/"0": ACLED-scope relevance labels of the test split's MUC-4 and CAMEO texts (evaluation only;
+    training/README.md)."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            example_id, label = line.split("\t")[:2]
+            out[example_id] = label
+    return out
 
 
 def sub_event_augmentation(root: Path = SHARED_DATA, exclude_ids: frozenset[str] = frozenset()) -> list[Example]:

@@ -43,7 +43,6 @@ FOLDS = 5
 MIN_DF = 2  # buckets seen in one training text only are noise, and dropping them keeps the artefacts small
 RELEVANCE_C = 10.0
 SUB_EVENT_C = 50.0
-HAND_WRITTEN = Path(__file__).resolve().parent / "hard_negatives.tsv"
 
 
 # --- features: the exact mirror of transforms.classify._LinearModel.vectorize ---------------------------------
@@ -142,11 +141,7 @@ def _oof_decision(features: Featurized, labels: list[str], c_value: float, class
 
 
 def _relevance_training(train: list[Example]) -> list[Example]:
-    extra = []
-    for i, line in enumerate(HAND_WRITTEN.read_text(encoding="utf-8").splitlines()):
-        if line.strip() and not line.startswith("#"):
-            extra.append(Example(f"hand:{i}", "hand_written", line.split("\t")[0], "0"))
-    return train + extra
+    return train + datasets.hand_written_negatives(label="0")
 
 
 def train_relevance(settings: FeatureSettings, c_value: float, explore: bool) -> dict:
@@ -265,27 +260,22 @@ def _report_sub_event(name: str, y: list[str], pred: list[str]) -> tuple[float, 
     return with_none, acled_only
 
 
-def _hand_written_none() -> list[Example]:
-    out = []
-    for i, line in enumerate(HAND_WRITTEN.read_text(encoding="utf-8").splitlines()):
-        if line.strip() and not line.startswith("#"):
-            out.append(Example(f"hand:{i}", "hand_written", line.split("\t")[0], NONE_LABEL))
-    return out
-
-
 def train_sub_event(settings: FeatureSettings, c_value: float, explore: bool) -> dict:
     case = datasets.sub_event_examples()
     train, test = datasets.split(case)
     relevance_test = datasets.split(datasets.relevance_examples())[1]
     relevance_test_ids = frozenset(e.id for e in relevance_test)
     augmentation = datasets.sub_event_augmentation(exclude_ids=relevance_test_ids)
-    # Shipped: CASE + the hand-written hard negatives. The corpus augmentation was measured (--explore) and
-    # lowered cross-validated F1 (its sentences differ in style from CASE snippets), so it is not used.
-    extra = _hand_written_none()
+    # Shipped: CASE + the hand-written hard negatives + the hand-written ACLED-style snippets. The corpus
+    # augmentation was measured (--explore) and lowered cross-validated F1 (its sentences differ in style from
+    # CASE snippets), so it is not used.
+    hand_written = datasets.hand_written_negatives()
+    extra = hand_written + datasets.acled_style_snippets()
     classes = sorted({e.label for e in case})
     results: dict = {}
-    variants = {"case + hand-written (shipped recipe)": extra}
+    variants = {"case + hand-written negatives + ACLED-style snippets (shipped recipe)": extra}
     if explore:
+        variants["case + hand-written negatives"] = hand_written
         variants["case only"] = []
         variants["case + hand-written + augmentation"] = extra + augmentation
         variants["case + hand-written + augmentation without CAMEO"] = extra + [
