@@ -93,9 +93,8 @@ def evaluate_sub_events() -> None:
         "IndiaPoliceEvents sentences)"
     )
     if classifier.uses_encoder:
-        none = classifier.classes.index(NONE_LABEL)
-        gated = (classifier.linear_probabilities(sentences)[:, none] < classifier.gate).mean()
-        print(f"  of which {gated:.1%} passed the gate to the encoder")
+        gated = len(classifier.gated(classifier.linear_probabilities(sentences))) / len(sentences)
+        print(f"  the encoder read {gated:.1%} of them (those the linear model gave an ACLED type)")
 
 
 def main(argv: list[str] | None = None) -> int:

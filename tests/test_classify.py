@@ -287,14 +287,23 @@ def _held_out(kind: str):
     return datasets.split(examples)[1]
 
 
+def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    tp, fp, fn = (gold & pred).sum(), (~gold & pred).sum(), (gold & ~pred).sum()
+    return 2 * tp / (2 * tp + fp + fn)
+
+
 def test_held_out_relevance_f1(relevance):
+    from training import datasets
+
     test = _held_out("relevance")
     scores = relevance.score_many([(None, e.text) for e in test])
-    gold = np.array([e.label == "1" for e in test])
     pred = np.array([relevance.is_conflict(s) for s in scores])
-    tp, fp, fn = (gold & pred).sum(), (~gold & pred).sum(), (gold & ~pred).sum()
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= RELEVANCE_F1_FLOOR, f1
+    # The model is trained for ACLED's scope: MUC-4 and CAMEO texts carry annotators' ACLED-scope labels
+    # (training/README.md); their corpora's own labels (terrorist incidents; CAMEO class 4) are a different task.
+    in_scope = np.array([e.label == "1" for e in datasets.in_acled_scope(test)])
+    corpus = np.array([e.label == "1" for e in test])
+    assert _f1(in_scope, pred) >= RELEVANCE_F1_FLOOR, _f1(in_scope, pred)
+    assert _f1(corpus, pred) >= RELEVANCE_CORPUS_F1_FLOOR, _f1(corpus, pred)
     # Violent-incident summaries (SATP) are all relevant; business/sport/tech news (BBC) never is.
     satp = [p for e, p in zip(test, pred, strict=True) if e.source == "satp"]
     bbc = [p for e, p in zip(test, pred, strict=True) if e.source == "bbc"]
@@ -315,5 +324,6 @@ def test_held_out_sub_event_weighted_f1_and_none_for_non_acled(sub_events):
 
 
 # Floors a little under the figures measured on the held-out split (docs/models.md), so a regression fails.
-RELEVANCE_F1_FLOOR = 0.88
+RELEVANCE_F1_FLOOR = 0.91
+RELEVANCE_CORPUS_F1_FLOOR = 0.85
 SUB_EVENT_F1_FLOOR = 0.77

@@ -160,6 +160,15 @@ def sub_event_examples(root: Path = SHARED_DATA) -> list[Example]:
     ]
 
 
+def in_acled_scope(examples: list[Example]) -> list[Example]:
+    """The examples with MUC-4's and CAMEO's labels replaced by their ACLED-scope relabels.
+
+    Apply it after `split()`: the split is stratified on the corpus labels, so it stays the same whichever labels a
+    script trains or evaluates on."""
+    relabels = acled_scope_relabels()
+    return [e._replace(label=relabels.get(e.id, e.label)) for e in examples]
+
+
 def hand_written_negatives(label: str = NONE_LABEL) -> list[Example]:
     """`training/hard_negatives.tsv`: hand-written sentences that report no event (training only), given `label`."""
     out = []
@@ -181,8 +190,8 @@ def acled_style_snippets(path: Path = ACLED_STYLE_SNIPPETS) -> list[Example]:
 
 
 def acled_scope_relabels(path: Path = ACLED_SCOPE_RELABELS) -> dict[str, str]:
-    """Example id -> "1"/"0": ACLED-scope relevance labels of the test split's MUC-4 and CAMEO texts (evaluation only;
-    training/README.md)."""
+    """Example id -> "1"/"0": ACLED-scope relevance labels of the MUC-4 and CAMEO texts, read by annotators
+    (training/README.md)."""
     out = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
