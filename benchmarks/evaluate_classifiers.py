@@ -94,7 +94,7 @@ def evaluate_sub_events() -> None:
     )
     if classifier.uses_encoder:
         gated = len(classifier.gated(classifier.linear_probabilities(sentences))) / len(sentences)
-        print(f"  the encoder read {gated:.1%} of them (those the linear model gave an ACLED type)")
+        print(f"  the encoder read {gated:.1%} of them (`SubEventClassifier.gated`)")
 
 
 def main(argv: list[str] | None = None) -> int:

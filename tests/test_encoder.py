@@ -59,6 +59,9 @@ def test_erf_is_accurate():
 
     xs = np.linspace(-4, 4, 401)
     assert np.max(np.abs(_erf(xs) - np.array([math.erf(x) for x in xs]))) < 2e-7
+    xs32 = xs.astype(np.float32)
+    assert _erf(xs32).dtype == np.float32
+    assert np.max(np.abs(_erf(xs32) - np.array([math.erf(x) for x in xs32]))) < 1e-6
 
 
 def test_int8_quantisation_round_trips_within_half_a_step():
@@ -100,17 +103,25 @@ def test_the_shipped_classifier_mixes_the_encoder_only_where_the_linear_model_is
     linear_only = SubEventClassifier.load(encoder_path=None)
     assert not linear_only.uses_encoder
     texts = [
-        "Government forces retook the town of Sirte from Islamic State fighters after weeks of fighting.",
-        "The museum reopened after renovation on Sunday.",
+        "The army said it had pushed the militants out of three villages near the border.",  # typed, unsure
+        "Government forces retook the town of Sirte from Islamic State fighters after weeks of fighting.",  # sure
+        "The museum reopened after renovation on Sunday.",  # no event
     ]
     mixed = classifier.probabilities(texts)
     linear = classifier.linear_probabilities(texts)
-    assert np.allclose(mixed.sum(axis=1), 1.0)
+    decided = classifier.decide(linear)
+    assert decided[0][0] is not None and decided[0][1] < classifier.sure
+    assert decided[1][0] is not None and decided[1][1] >= classifier.sure
+    assert decided[2][0] is None
     assert classifier.gated(linear) == [0]
-    assert not np.allclose(mixed[0], linear[0])  # the encoder voted on the sentence the linear model typed
-    assert np.allclose(mixed[1], linear[1])  # a non-event skips the encoder
-    assert classifier.predict(texts[0])[0] == "Government regains territory"
-    assert classifier.predict(texts[1])[0] is None
+    assert np.allclose(mixed.sum(axis=1), 1.0)
+    assert not np.allclose(mixed[0], linear[0])  # the encoder voted on the sentence the linear model was unsure of
+    assert np.allclose(mixed[1:], linear[1:])  # a sure type and a non-event skip the encoder
+    assert [label for label, _ in classifier.predict_many(texts)] == [
+        "Government regains territory",
+        "Government regains territory",
+        None,
+    ]
 
 
 def test_the_artefact_is_int8_and_plain_arrays():

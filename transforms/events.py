@@ -162,19 +162,21 @@ class EventExtractor:
             out.append((label, prob))
         return out
 
-    def _first_pass_types(self, sentences: list[Sentence]) -> tuple[list[tuple[str | None, float]], bool]:
+    def _first_pass_types(self, sentences: list[Sentence]) -> tuple[list[tuple[str | None, float]], set[int]]:
         """Types from the cheap linear model alone when the classifier has an encoder to refine them with later
-        (`_refined`), else the classifier's final types. The flag says whether refinement is still due."""
+        (`_refined`), else the classifier's final types; and the indexes of the sentences the encoder would read
+        (none when there is no encoder)."""
         linear = getattr(self.classifier, "linear_probabilities", None)
         if linear is not None and getattr(self.classifier, "uses_encoder", False):
-            return self._types(sentences, linear([s.text for s in sentences])), True
-        return self._types(sentences), False
+            rows = linear([s.text for s in sentences])
+            return self._types(sentences, rows), set(self.classifier.gated(rows))
+        return self._types(sentences), set()
 
     def _refined(self, sentence: Sentence) -> tuple[str | None, float]:
         """The classifier's full answer (the encoder's vote included) for a sentence about to start an event.
 
-        The encoder costs ~15 ms a sentence, so it reads only the sentences that would start an event: sentences
-        that join the previous event, or that the linear model already rules out, never reach it."""
+        The encoder costs ~15 ms a sentence, so it reads only sentences that could start an event: sentences that
+        join the previous event, or that the linear model confidently rules out, never reach it."""
         return self._types([sentence])[0]
 
     def _territory_type(self, text: str) -> str:
@@ -199,7 +201,7 @@ class EventExtractor:
         main_country = ctx.countries.most_common(1)[0][0] if ctx.countries else None
         types, refine = self._first_pass_types(sentences)
         drafts: list[_Draft] = []
-        for sentence, (label, prob) in zip(sentences, types, strict=True):
+        for i, (sentence, (label, prob)) in enumerate(zip(sentences, types, strict=True)):
             if _NOT_EVENT.search(sentence.text) and not _has_figures(sentence.text):
                 continue
             place = self.geocoder.resolve(sentence.text, ctx)
@@ -214,12 +216,10 @@ class EventExtractor:
             if previous is not None and previous.paragraph == sentence.paragraph and not own_place:
                 previous.sentences.append(sentence)
                 continue
+            if i in refine:
+                label, prob = self._refined(sentence)
             if label is None or label not in acled.SUB_EVENT_TYPES:
                 continue
-            if refine:
-                label, prob = self._refined(sentence)
-                if label is None or label not in acled.SUB_EVENT_TYPES:
-                    continue
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
         drafts = _merge(drafts)
         return consolidate(
