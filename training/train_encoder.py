@@ -211,6 +211,7 @@ def cross_validate(folds: int = 5, epochs: int = EPOCHS, save_to: Path | None = 
     linear_probs = np.zeros((len(case), len(classes)))
     encoder_logits = np.zeros((len(case), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=tc.SEED)
+    tokenizer = _tokenizer()
     for fold, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
         train = [case[i] for i in train_idx] + extra
         texts = [case[i].text for i in test_idx]
@@ -222,7 +223,7 @@ def cross_validate(folds: int = 5, epochs: int = EPOCHS, save_to: Path | None = 
         encoder, head = fine_tune(train, classes, epochs=epochs, seed=SEED + fold)
         with torch.no_grad():
             encoder_logits[test_idx] = np.vstack(
-                [_logits(encoder, head, _tokenizer(), texts[i : i + 64]).numpy() for i in range(0, len(texts), 64)]
+                [_logits(encoder, head, tokenizer, texts[i : i + 64]).numpy() for i in range(0, len(texts), 64)]
             )
         print(f"fold {fold + 1}/{folds} done", flush=True)
     if save_to is not None:
