@@ -39,6 +39,7 @@ from fastavro.validation import ValidationError
 
 from schemas import DEAD_LETTERS, SINK_KINDS, RecordKind
 from transforms.base import DEAD, dead_letter
+from transforms.sinks import ValidateRows
 
 log = logging.getLogger(__name__)
 
@@ -169,40 +170,30 @@ def _labels(values: dict[str, str]) -> bq.JobConfiguration.LabelsValue:
     return bq.JobConfiguration.LabelsValue(additionalProperties=entries)
 
 
-def _row_ids(row: Any) -> dict[str, str | None]:
-    return {
-        "url": getattr(row, "url", None) or getattr(row, "source_url", None),
-        "feed_url": getattr(row, "feed_url", None),
-        "item_id": getattr(row, "article_id", None) or getattr(row, "item_id", None),
-    }
+class _CheckRows(ValidateRows):
+    """Stamp the run id, refuse rows the table would refuse (Avro included), and shape the rest for the write."""
 
-
-class _CheckRows(beam.DoFn):
-    """Stamp the run id, refuse rows the table would refuse, and shape the rest for the write method."""
+    counter_prefix = "bq_"
 
     def __init__(self, kind: RecordKind, run_id: str, as_json: bool):
-        self.kind = kind
-        self.run_id = run_id
+        super().__init__(kind, run_id)
         self.as_json = as_json
-        self.valid = beam.metrics.Metrics.counter("sink", f"bq_{kind.name}_rows")
-        self.invalid = beam.metrics.Metrics.counter("sink", f"bq_{kind.name}_schema_violations")
         self._avro = None
 
     def setup(self):
         self._avro = avro_schema(self.kind)
 
-    def process(self, row):
-        if "run_id" in self.kind.field_names and getattr(row, "run_id", None) is None:
-            row = row._replace(run_id=self.run_id)
-        problems = schema_problems(self.kind, row, self._avro)
-        if problems:
-            self.invalid.inc()
-            detail = f"{self.kind.name}: " + "; ".join(problems[:5])
-            letter = dead_letter("sink", "schema_violation", detail=detail, **_row_ids(row))
-            yield beam.pvalue.TaggedOutput(DEAD, letter)
-            return
-        self.valid.inc()
-        yield self.kind.to_json_row(row) if self.as_json else self.kind.to_dict(row)
+    def problems(self, row: Any) -> list[str]:
+        return schema_problems(self.kind, row, self._avro)
+
+    def shaped(self, row: Any) -> Any:
+        return self.kind.to_json_row(row) if self.as_json else self.kind.to_dict(row)
+
+    def dead_letter_ids(self, row: Any) -> dict[str, str | None]:
+        return {
+            **super().dead_letter_ids(row),
+            "item_id": getattr(row, "article_id", None) or getattr(row, "item_id", None),
+        }
 
 
 class _ReplaceRunRows(beam.DoFn):

@@ -116,35 +116,45 @@ def files_of_run(output: str, kind: str, run_id: str) -> list[str]:
 class ValidateRows(beam.DoFn):
     """Rows that break the schema become dead letters here, before they can spoil a file.
 
-    With a `run_id`, rows that carry none are stamped with it (a batch run's slot).
+    With a `run_id`, rows that carry none are stamped with it (a batch run's slot). A sink with a stricter check
+    or another row shape (BigQuery) subclasses it: `problems`, `shaped`, `dead_letter_ids` and `counter_prefix`.
     """
+
+    counter_prefix = ""
 
     def __init__(self, kind: RecordKind, run_id: str | None = None):
         self.kind = kind
         self.run_id = run_id
-        self.valid = beam.metrics.Metrics.counter("sink", f"{kind.name}_rows")
-        self.invalid = beam.metrics.Metrics.counter("sink", f"{kind.name}_schema_violations")
+        self.valid = beam.metrics.Metrics.counter("sink", f"{self.counter_prefix}{kind.name}_rows")
+        self.invalid = beam.metrics.Metrics.counter("sink", f"{self.counter_prefix}{kind.name}_schema_violations")
+
+    def problems(self, row: Any) -> list[str]:
+        """Every way the row breaks its kind's schema; empty when it is fine."""
+        return self.kind.validate(row)
+
+    def shaped(self, row: Any) -> Any:
+        """What goes on for a valid row."""
+        return row
+
+    def dead_letter_ids(self, row: Any) -> dict[str, str | None]:
+        return {
+            "url": getattr(row, "url", None) or getattr(row, "source_url", None),
+            "feed_url": getattr(row, "feed_url", None),
+            "item_id": getattr(row, "article_id", None),
+        }
 
     def process(self, row):
         if self.run_id and "run_id" in self.kind.field_names and getattr(row, "run_id", None) is None:
             row = row._replace(run_id=self.run_id)
-        problems = self.kind.validate(row)
+        problems = self.problems(row)
         if problems:
             self.invalid.inc()
-            yield beam.pvalue.TaggedOutput(
-                DEAD,
-                dead_letter(
-                    "sink",
-                    "schema_violation",
-                    url=getattr(row, "url", None) or getattr(row, "source_url", None),
-                    feed_url=getattr(row, "feed_url", None),
-                    item_id=getattr(row, "article_id", None),
-                    detail=f"{self.kind.name}: " + "; ".join(problems[:5]),
-                ),
-            )
+            detail = f"{self.kind.name}: " + "; ".join(problems[:5])
+            letter = dead_letter("sink", "schema_violation", detail=detail, **self.dead_letter_ids(row))
+            yield beam.pvalue.TaggedOutput(DEAD, letter)
             return
         self.valid.inc()
-        yield row
+        yield self.shaped(row)
 
 
 class _WriteBundle(beam.DoFn):
