@@ -122,10 +122,9 @@ def _platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def _oof_decision(features: Featurized, labels: list[str], c_value: float, classes: list[str] | None = None):
     """Out-of-fold decision values (binary: one column; multi-class: one per class in `classes`)."""
     y = np.array(labels)
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     width = 1 if classes is None else len(classes)
     out = np.zeros((len(y), width))
-    for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+    for train_idx, test_idx in cv_folds(labels):
         train = features.subset(train_idx)
         model, buckets, idf = _fit(train, list(y[train_idx]), c_value)
         x_test = features.subset(test_idx).matrix(buckets, idf)
@@ -214,16 +213,25 @@ def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def cv_folds(labels: list[str], folds: int = FOLDS):
+    """The (train, test) index pairs every cross-validation here uses: stratified by label, seeded."""
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED).split(np.zeros(len(labels)), labels)
+
+
 def _cv_sub_event(
-    case: list[Example], extra: list[Example], settings: FeatureSettings, c_value: float, classes: list[str]
+    case: list[Example],
+    extra: list[Example],
+    settings: FeatureSettings,
+    c_value: float,
+    classes: list[str],
+    folds: int = FOLDS,
 ) -> np.ndarray:
-    """Out-of-fold logits over `case` (5-fold, stratified, seeded); `extra` joins every training fold only."""
+    """Out-of-fold logits over `case` (`cv_folds`); `extra` joins every training fold only."""
     y = np.array([e.label for e in case])
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     all_features = Featurized([e.text for e in case] + [e.text for e in extra], settings)
     extra_idx = list(range(len(case), len(case) + len(extra)))
     out = np.zeros((len(case), len(classes)))
-    for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+    for train_idx, test_idx in cv_folds(list(y), folds):
         train = all_features.subset(list(train_idx) + extra_idx)
         labels = list(y[train_idx]) + [e.label for e in extra]
         model, buckets, idf = _fit(train, labels, c_value)

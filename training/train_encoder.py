@@ -197,30 +197,22 @@ def cross_validate(folds: int = 5, epochs: int = EPOCHS, save_to: Path | None = 
     shipped classifier's temperature, gating, None threshold and mix weight. `save_to` keeps the out-of-fold
     outputs (.npz). Takes `folds` fine-tunings (~45 min)."""
     import torch
-    from sklearn.model_selection import StratifiedKFold
 
     from training import train_classifiers as tc
     from transforms.classify import FeatureSettings, mix
 
     shipped = SubEventClassifier.load(SUB_EVENT_MODEL, encoder_path=None)
-    temperature = float(shipped._model.calibration[0])
     case = datasets.sub_event_examples()
     extra = datasets.hand_written_negatives() + datasets.acled_style_snippets()
     classes = shipped.classes
     y = [e.label for e in case]
-    linear_probs = np.zeros((len(case), len(classes)))
+    logits = tc._cv_sub_event(case, extra, FeatureSettings(), tc.SUB_EVENT_C, classes, folds)
+    linear_probs = tc._softmax(logits, float(shipped._model.calibration[0]))
     encoder_logits = np.zeros((len(case), len(classes)))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=tc.SEED)
     tokenizer = _tokenizer()
-    for fold, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        train = [case[i] for i in train_idx] + extra
+    for fold, (train_idx, test_idx) in enumerate(tc.cv_folds(y, folds)):
         texts = [case[i].text for i in test_idx]
-        features = tc.Featurized([e.text for e in train], FeatureSettings())
-        model, buckets, idf = tc._fit(features, [e.label for e in train], tc.SUB_EVENT_C)
-        scores = model.decision_function(tc.Featurized(texts, FeatureSettings()).matrix(buckets, idf))
-        order = [list(model.classes_).index(c) for c in classes]
-        linear_probs[test_idx] = tc._softmax(scores[:, order], temperature)
-        encoder, head = fine_tune(train, classes, epochs=epochs, seed=SEED + fold)
+        encoder, head = fine_tune([case[i] for i in train_idx] + extra, classes, epochs=epochs, seed=SEED + fold)
         with torch.no_grad():
             encoder_logits[test_idx] = np.vstack(
                 [_logits(encoder, head, tokenizer, texts[i : i + 64]).numpy() for i in range(0, len(texts), 64)]
