@@ -456,9 +456,11 @@ class SubEventClassifier(_ShippedModel):
             return np.empty((0, len(self.classes)))
         return np.exp(_log_softmax(self._encoder.logits(texts)))
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Softmax over `classes` (the 25 ACLED sub-types and NONE_LABEL), one row per text."""
-        linear = self.linear_probabilities(texts)
+    def probabilities(self, texts: list[str], linear: np.ndarray | None = None) -> np.ndarray:
+        """Softmax over `classes` (the 25 ACLED sub-types and NONE_LABEL), one row per text. `linear`: the texts'
+        `linear_probabilities` when the caller has them already."""
+        if linear is None:
+            linear = self.linear_probabilities(texts)
         if self._encoder is None or not texts:
             return linear
         read = self.gated(linear)

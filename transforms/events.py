@@ -162,22 +162,22 @@ class EventExtractor:
             out.append((label, prob))
         return out
 
-    def _first_pass_types(self, sentences: list[Sentence]) -> tuple[list[tuple[str | None, float]], set[int]]:
+    def _first_pass_types(self, sentences: list[Sentence]) -> tuple[list[tuple[str | None, float]], dict[int, Any]]:
         """Types from the cheap linear model alone when the classifier has an encoder to refine them with later
-        (`_refined`), else the classifier's final types; and the indexes of the sentences the encoder would read
-        (none when there is no encoder)."""
+        (`_refined`), else the classifier's final types; and the linear rows of the sentences the encoder would
+        read, by index (none when there is no encoder)."""
         linear = getattr(self.classifier, "linear_probabilities", None)
         if linear is not None and getattr(self.classifier, "uses_encoder", False):
             rows = linear([s.text for s in sentences])
-            return self._types(sentences, rows), set(self.classifier.gated(rows))
-        return self._types(sentences), set()
+            return self._types(sentences, rows), {i: rows[i : i + 1] for i in self.classifier.gated(rows)}
+        return self._types(sentences), {}
 
-    def _refined(self, sentence: Sentence) -> tuple[str | None, float]:
+    def _refined(self, sentence: Sentence, linear_row: Any) -> tuple[str | None, float]:
         """The classifier's full answer (the encoder's vote included) for a sentence about to start an event.
 
         The encoder costs ~15 ms a sentence, so it reads only sentences that could start an event: sentences that
         join the previous event, or that the linear model confidently rules out, never reach it."""
-        return self._types([sentence])[0]
+        return self._types([sentence], self.classifier.probabilities([sentence.text], linear=linear_row))[0]
 
     def _territory_type(self, text: str) -> str:
         from transforms.actors import STATE_FORCES, TARGET
@@ -217,7 +217,7 @@ class EventExtractor:
                 previous.sentences.append(sentence)
                 continue
             if i in refine:
-                label, prob = self._refined(sentence)
+                label, prob = self._refined(sentence, refine[i])
             if label is None or label not in acled.SUB_EVENT_TYPES:
                 continue
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
