@@ -38,6 +38,21 @@ def _relevance_table(test: list, gold: list[bool], pred: list[bool]) -> None:
         print(f"{name:<12} {len(idx):>5} {sum(g):>5} {precision:>7.4f} {recall:>7.4f} {f1:>7.4f} {accuracy:>7.4f}")
 
 
+def _annotator_agreement(test: list, pred: list[bool]) -> None:
+    """How far two people reading the same MUC-4 / CAMEO test texts agree, beside the model on the final labels."""
+    readings = datasets.acled_scope_readings()
+    print("\n== held-out MUC-4 and CAMEO: two annotators' agreement; readings against the final labels")
+    header = f"{'F1 2nd vs 1st':>14} {'F1 1st vs final':>16} {'F1 model vs final':>18}"
+    print(f"{'source':<8} {'n':>5} {'agree':>7} {header}")
+    for source in ("muc4", "cameo"):
+        idx = [i for i, e in enumerate(test) if e.source == source and e.id in readings]
+        first, second, final = ([readings[test[i].id][k] == "1" for i in idx] for k in range(3))
+        model = [pred[i] for i in idx]
+        agree = sum(a == b for a, b in zip(first, second, strict=True)) / len(idx)
+        f1s = [prf(*binary_counts(gold, guess))[2] for gold, guess in ((first, second), (final, first), (final, model))]
+        print(f"{source:<8} {len(idx):>5} {agree:>7.3f} {f1s[0]:>14.4f} {f1s[1]:>16.4f} {f1s[2]:>18.4f}")
+
+
 def evaluate_relevance() -> None:
     classifier = ConflictClassifier.load()
     _, test = datasets.split(datasets.relevance_examples())
@@ -52,6 +67,7 @@ def evaluate_relevance() -> None:
     relabels = datasets.acled_scope_relabels()
     print("\n== the same predictions, MUC-4 and CAMEO labelled for ACLED scope (training/acled_scope_relabels.tsv)")
     _relevance_table(test, [relabels.get(e.id, e.label) == "1" for e in test], pred)
+    _annotator_agreement(test, pred)
     chars = sum(len(e.text) for e in test)
     print(f"speed: {1000 * elapsed / len(test):.2f} ms per text (mean {chars / len(test):.0f} characters)")
 

@@ -125,6 +125,20 @@ def test_artefacts_are_small_plain_arrays_without_pickles():
             assert len(data["buckets"]) == len(data["idf"]) == data["coef"].shape[0]
 
 
+def test_acled_scope_labels_are_the_adjudicated_readings():
+    """Every relabelled text was read twice; its training label is the one both gave, or the adjudicator's."""
+    from training import datasets
+
+    labels = datasets.acled_scope_relabels()
+    readings = datasets.acled_scope_readings()
+    assert set(readings) == set(labels) and len(labels) == 2649
+    for example_id, (first, second, final) in readings.items():
+        assert {first, second, final} <= {"0", "1"}
+        assert labels[example_id] == final
+        if first == second:
+            assert final == first, example_id
+
+
 def test_load_is_cached_per_process():
     assert ConflictClassifier.load() is ConflictClassifier.load()
     assert SubEventClassifier.load() is SubEventClassifier.load()

@@ -24,6 +24,7 @@ SHARED_DATA = Path(os.environ.get("CONFLICTWIRE_SHARED", REPO.parent / "shared")
 HAND_WRITTEN = REPO / "training" / "hard_negatives.tsv"
 ACLED_STYLE_SNIPPETS = REPO / "training" / "acled_style_snippets.tsv"
 ACLED_SCOPE_RELABELS = REPO / "training" / "acled_scope_relabels.tsv"
+ACLED_SCOPE_SECOND_PASS = REPO / "training" / "acled_scope_second_pass.tsv"
 
 TEST_FRACTION = 0.3
 SPLIT_SEED = "conflictwire-classify-v1"
@@ -197,6 +198,17 @@ def acled_scope_relabels(path: Path = ACLED_SCOPE_RELABELS) -> dict[str, str]:
         if line.strip() and not line.startswith("#"):
             example_id, label = line.split("\t")[:2]
             out[example_id] = label
+    return out
+
+
+def acled_scope_readings(path: Path = ACLED_SCOPE_SECOND_PASS) -> dict[str, tuple[str, str, str]]:
+    """Example id -> (first annotator's label, second annotator's label, final label) of the ACLED-scope relabels:
+    the final label is the adjudicated one where the two disagreed (training/README.md)."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            example_id, first, second, _, final = line.split("\t")[:5]
+            out[example_id] = (first, second, final)
     return out
 
 
