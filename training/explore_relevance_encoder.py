@@ -20,7 +20,7 @@ import numpy as np
 
 from training import datasets
 from training.metrics import binary_counts, prf
-from training.train_encoder import HEAD_SCALE, base_model_dir
+from training.train_encoder import _logits, base_model_dir
 from transforms.classify import ConflictClassifier
 
 SEED = 5
@@ -50,29 +50,21 @@ def run(epochs: int) -> None:
     encoder = AutoModel.from_pretrained(base_model_dir())
     head = nn.Linear(encoder.config.hidden_size, 2)
 
-    def tokenize(texts):
-        return [tokenizer(t[:4000], truncation=True, max_length=MAX_TOKENS)["input_ids"] for t in texts]
+    def lengths(texts):  # in word pieces, as cut
+        return [len(tokenizer(t[:4000], truncation=True, max_length=MAX_TOKENS)["input_ids"]) for t in texts]
 
-    def batches(ids, shuffle):
-        order = np.argsort([len(i) for i in ids], kind="stable")  # similar lengths pad least
+    def batches(sizes, shuffle):
+        order = np.argsort(sizes, kind="stable")  # similar lengths pad least
         chunks = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
         if shuffle:
             rng.shuffle(chunks)
         return chunks
 
-    def logits(rows):
-        length = max(len(r) for r in rows)
-        ids = torch.zeros((len(rows), length), dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row)
-            mask[i, : len(row)] = 1
-        hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        weights = mask.unsqueeze(-1).float()
-        pooled = nn.functional.normalize((hidden * weights).sum(1) / weights.sum(1), dim=-1)
-        return head(pooled) * HEAD_SCALE
+    def logits(texts):
+        return _logits(encoder, head, tokenizer, [t[:4000] for t in texts], max_tokens=MAX_TOKENS)
 
-    train_ids, test_ids = tokenize([e.text for e in train]), tokenize([e.text for e in test])
+    train_texts, test_texts = [e.text for e in train], [e.text for e in test]
+    train_lengths, test_lengths = lengths(train_texts), lengths(test_texts)
     y = np.array([int(e.label) for e in train])
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(len(y) / (2 * np.bincount(y)), dtype=torch.float))
     optimiser = torch.optim.AdamW(
@@ -85,8 +77,8 @@ def run(epochs: int) -> None:
     encoder.train()
     for epoch in range(epochs):
         started, total = time.perf_counter(), 0.0
-        for index in batches(train_ids, shuffle=True):
-            loss = loss_fn(logits([train_ids[i] for i in index]), torch.tensor(y[index]))
+        for index in batches(train_lengths, shuffle=True):
+            loss = loss_fn(logits([train_texts[i] for i in index]), torch.tensor(y[index]))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -96,8 +88,8 @@ def run(epochs: int) -> None:
     encoder.eval()
     encoder_p = np.zeros(len(test))
     with torch.no_grad():
-        for index in batches(test_ids, shuffle=False):
-            encoder_p[index] = torch.softmax(logits([test_ids[i] for i in index]), -1)[:, 1].numpy()
+        for index in batches(test_lengths, shuffle=False):
+            encoder_p[index] = torch.softmax(logits([test_texts[i] for i in index]), -1)[:, 1].numpy()
 
     linear = ConflictClassifier.load()
     linear_p = np.array(linear.score_many([(None, e.text) for e in test]))

@@ -110,10 +110,11 @@ def _tokenizer():
     return AutoTokenizer.from_pretrained(base_model_dir())
 
 
-def _logits(encoder, head, tokenizer, texts: list[str]):
+def _logits(encoder, head, tokenizer, texts: list[str], max_tokens: int = MAX_TOKENS):
+    """The head's scaled logits over the L2-normalised mean-pooled embeddings of `texts` (cut to `max_tokens`)."""
     import torch
 
-    batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
     hidden = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
     mask = batch["attention_mask"].unsqueeze(-1).float()
     pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)

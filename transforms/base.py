@@ -1,9 +1,13 @@
-"""Small pieces every stage shares: stable ids, the clock, and how a failure becomes a dead letter."""
+"""Small pieces every stage shares: stable ids, the clock, how a failure becomes a dead letter, and artefacts read
+once per process."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
 
 from schemas import DeadLetter
 
@@ -53,3 +57,19 @@ class StageError(Exception):
         self.reason = reason
         self.detail = detail
         self.http_status = http_status
+
+
+class LoadedOnce:
+    """A shipped artefact (model, encoder) read once per process and key: Beam workers ask from every DoFn.setup().
+
+    Each subclass declares its own `_cache` dict and `_lock`, so that clearing one class's cache leaves the others."""
+
+    _cache: ClassVar[dict[Any, Any]]
+    _lock: ClassVar[threading.Lock]
+
+    @classmethod
+    def _loaded(cls, key: Hashable, build: Callable[[], Any]) -> Any:
+        with cls._lock:
+            if key not in cls._cache:
+                cls._cache[key] = build()
+            return cls._cache[key]

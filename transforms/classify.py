@@ -29,12 +29,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import apache_beam as beam
 import numpy as np
 
 from schemas import Article
+from transforms.base import LoadedOnce
 from transforms.encoder import ENCODER_MODEL
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -323,22 +324,7 @@ class _LinearModel:
         return np.vstack(out)
 
 
-class _ShippedModel:
-    """A model read from a shipped artefact once per process and class (every DoFn.setup() asks for it)."""
-
-    _cache: ClassVar[dict[Path, Any]]
-    _lock: ClassVar[threading.Lock]
-
-    @classmethod
-    def _loaded(cls, path: Path | str):
-        path = Path(path)
-        with cls._lock:
-            if path not in cls._cache:
-                cls._cache[path] = cls(_LinearModel(path))
-            return cls._cache[path]
-
-
-class ConflictClassifier(_ShippedModel):
+class ConflictClassifier(LoadedOnce):
     """Calibrated probability that an article reports political violence, protest or armed conflict."""
 
     _cache: ClassVar[dict[Path, ConflictClassifier]] = {}
@@ -351,7 +337,8 @@ class ConflictClassifier(_ShippedModel):
     @classmethod
     def load(cls, path: Path = RELEVANCE_MODEL) -> ConflictClassifier:
         """The shipped model, read once per process (Beam workers call this from every DoFn.setup())."""
-        return cls._loaded(path)
+        path = Path(path)
+        return cls._loaded(path, lambda: cls(_LinearModel(path)))
 
     @staticmethod
     def document(title: str | None, text: str) -> str:
@@ -399,7 +386,7 @@ def mix(linear: np.ndarray, encoder_logits: np.ndarray, weight: float) -> np.nda
     return np.exp(_log_softmax(mixed))
 
 
-class SubEventClassifier(_ShippedModel):
+class SubEventClassifier(LoadedOnce):
     """ACLED sub-event type of a sentence or snippet, or None for a snippet that is no ACLED event.
 
     Two models vote: the linear n-gram model reads every sentence; the fine-tuned encoder reads the sentences the
@@ -432,12 +419,10 @@ class SubEventClassifier(_ShippedModel):
     @classmethod
     def load(cls, path: Path = SUB_EVENT_MODEL, encoder_path: Path | None = ENCODER_MODEL) -> SubEventClassifier:
         """The linear model, with the encoder when `encoder_path` is given (the default: the shipped one)."""
-        key = (Path(path), None if encoder_path is None else Path(encoder_path))
-        with cls._lock:
-            if key not in cls._cache:
-                encoder = None if encoder_path is None else _EncoderHead(Path(encoder_path))
-                cls._cache[key] = cls(_LinearModel(Path(path)), encoder)
-            return cls._cache[key]
+        linear, encoder = Path(path), None if encoder_path is None else Path(encoder_path)
+        return cls._loaded(
+            (linear, encoder), lambda: cls(_LinearModel(linear), None if encoder is None else _EncoderHead(encoder))
+        )
 
     @property
     def uses_encoder(self) -> bool:

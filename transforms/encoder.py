@@ -22,6 +22,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from transforms.base import LoadedOnce
+
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 ENCODER_MODEL = MODELS_DIR / "minilm_l6_case2021.npz"
 
@@ -184,7 +186,7 @@ def quantize(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, scale.astype(np.float32)
 
 
-class SentenceEncoder:
+class SentenceEncoder(LoadedOnce):
     """Mean-pooled, L2-normalised MiniLM embeddings of short texts (sentences, snippets), numpy only."""
 
     _cache: ClassVar[dict[Path, SentenceEncoder]] = {}
@@ -217,11 +219,12 @@ class SentenceEncoder:
     def load(cls, path: Path | str = ENCODER_MODEL) -> SentenceEncoder:
         """Read once per process (every DoFn.setup() may ask)."""
         path = Path(path)
-        with cls._lock:
-            if path not in cls._cache:
-                with np.load(path, allow_pickle=False) as data:
-                    cls._cache[path] = cls({name: data[name] for name in data.files})
-            return cls._cache[path]
+
+        def read() -> SentenceEncoder:
+            with np.load(path, allow_pickle=False) as data:
+                return cls({name: data[name] for name in data.files})
+
+        return cls._loaded(path, read)
 
     def _embed(self, ids: np.ndarray) -> np.ndarray:
         words = self._word_q[ids].astype(np.float32) * self._word_scale[ids][..., None]
