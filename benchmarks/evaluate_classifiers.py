@@ -70,6 +70,38 @@ def evaluate_relevance() -> None:
     _annotator_agreement(test, pred)
     chars = sum(len(e.text) for e in test)
     print(f"speed: {1000 * elapsed / len(test):.2f} ms per text (mean {chars / len(test):.0f} characters)")
+    if classifier.uses_encoder:
+        _encoder_settings(classifier, test, [relabels.get(e.id, e.label) == "1" for e in test])
+
+
+def _encoder_settings(classifier: ConflictClassifier, test: list, gold: list[bool]) -> None:
+    """Held-out F1 of the linear model alone, the encoder alone, and their vote for other bands and window counts
+    than the shipped ones (`ConflictClassifier.band`, `.windows`): how much each read buys."""
+    import numpy as np
+
+    encoder = classifier._encoder
+    linear = classifier.linear_scores([e.text for e in test])
+    docs = [encoder.encoder.tokenizer.windows(e.text, encoder.max_tokens, encoder.max_windows) for e in test]
+    pooled = encoder.encoder.encode_ids([w for doc in docs for w in doc])
+    window_logits = (pooled @ encoder.weight + encoder.bias) * encoder.scale
+    ends = np.cumsum([len(doc) for doc in docs])
+    per_doc = [window_logits[end - len(doc) : end] for doc, end in zip(docs, ends, strict=True)]
+    print(f"\n== relevance voters, ACLED-scope labels (shipped: band {classifier.band}, {classifier.windows} window)")
+    alone = np.array([w.max() for w in per_doc])
+    for name, pred in (("linear alone", linear >= classifier.threshold), ("encoder alone, all windows", alone >= 0)):
+        print(f"{name:<40} F1 {prf(*binary_counts(gold, list(pred)))[2]:.4f}")
+    for windows in range(1, encoder.max_windows + 1):
+        logits = np.array([w[:windows].max() for w in per_doc])
+        for band in ((0.0, 1.0), (0.1, 0.9), (0.2, 0.8), (0.25, 0.75), (0.3, 0.7)):
+            read = (linear >= band[0]) & (linear <= band[1])
+            scores = linear.copy()
+            scores[read] = classifier.combine(linear[read], logits[read])
+            f1 = prf(*binary_counts(gold, list(scores >= classifier.threshold)))[2]
+            n_windows = sum(min(len(doc), windows) for doc, r in zip(docs, read, strict=True) if r)
+            print(
+                f"vote, {windows} window(s), band {band!s:<12} F1 {f1:.4f}  "
+                f"(encoder reads {read.mean():.1%} of texts, {n_windows} windows)"
+            )
 
 
 def evaluate_sub_events() -> None:

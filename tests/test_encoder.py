@@ -129,3 +129,25 @@ def test_the_artefact_is_int8_and_plain_arrays():
     with np.load(ENCODER_MODEL, allow_pickle=False) as data:
         assert data["word.q"].dtype == np.int8 and data["0.qkv.q"].dtype == np.int8
         assert all(data[name].dtype != object for name in data.files)
+
+
+def test_windows_cut_a_long_text_into_consecutive_pieces(encoder):
+    tokenizer = encoder.tokenizer
+    text = " ".join(f"soldiers{i % 7} shelled the village near the border" for i in range(120))
+    every = tokenizer.encode(text, max_tokens=100_000)[1:-1]
+    windows = tokenizer.windows(text, max_tokens=64, max_windows=3)
+    assert len(windows) == 3
+    assert all(w[0] == tokenizer.cls and w[-1] == tokenizer.sep and len(w) == 64 for w in windows)
+    assert [piece for w in windows for piece in w[1:-1]] == every[: 3 * 62]  # consecutive, nothing skipped
+    short = tokenizer.windows("Troops shelled the village.", max_tokens=64, max_windows=3)
+    assert short == [tokenizer.encode("Troops shelled the village.")]
+    assert tokenizer.windows("", max_tokens=64, max_windows=3) == [[tokenizer.cls, tokenizer.sep]]
+
+
+def test_a_compact_encoder_gives_the_same_embeddings_with_int8_layers():
+    full = SentenceEncoder.load()
+    compact = SentenceEncoder.load(compact=True)
+    assert compact is not full and SentenceEncoder.load(compact=True) is compact
+    assert "qkv" not in compact.weights[0] and compact.weights[0]["qkv.q"].dtype == np.int8
+    texts = ["Police fired tear gas at protesters in Nairobi.", "Floods displaced thousands."]
+    assert np.allclose(compact.encode(texts), full.encode(texts), atol=1e-5)

@@ -157,13 +157,19 @@ def encoder_arrays(state: dict[str, np.ndarray], vocab: list[str], layers: int, 
     return out
 
 
-def export(encoder, head, classes: list[str], path: Path = ENCODER_MODEL) -> None:
+def model_arrays(encoder, head, head_scale: float) -> dict[str, np.ndarray]:
+    """A fine-tuned torch encoder and its linear head as the arrays the numpy side reads."""
     state = {name: tensor.detach().cpu().numpy().astype(np.float32) for name, tensor in encoder.state_dict().items()}
     vocab = (base_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
     arrays = encoder_arrays(state, vocab, encoder.config.num_hidden_layers, encoder.config.num_attention_heads)
     arrays["head.weight"] = head.weight.detach().numpy().astype(np.float32)
     arrays["head.bias"] = head.bias.detach().numpy().astype(np.float32)
-    arrays["head.scale"] = np.array(HEAD_SCALE, np.float32)
+    arrays["head.scale"] = np.array(head_scale, np.float32)
+    return arrays
+
+
+def export(encoder, head, classes: list[str], path: Path = ENCODER_MODEL) -> None:
+    arrays = model_arrays(encoder, head, HEAD_SCALE)
     arrays["classes"] = np.array(classes)
     arrays["mix_weight"] = np.array(MIX_WEIGHT, np.float64)
     np.savez_compressed(path, **arrays)

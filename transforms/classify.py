@@ -1,10 +1,11 @@
 """Conflict relevance and ACLED sub-event classification: hashed TF-IDF features and linear models, numpy only.
 
-Two models ship in `transforms/models/` as plain arrays (`.npz`, no pickles), trained by
+Two linear models ship in `transforms/models/` as plain arrays (`.npz`, no pickles), trained by
 `training/train_classifiers.py` from the corpora in ../shared/data:
 
-- `ConflictClassifier` scores an article (title + text): calibrated probability that it reports political
-  violence, protest or armed conflict in ACLED's scope.
+- `ConflictClassifier` scores an article (title + text): the probability that it reports political violence,
+  protest or armed conflict in ACLED's scope. A fine-tuned MiniLM relevance encoder (a fourth artefact) votes on
+  the articles the linear model is unsure of.
 - `SubEventClassifier` labels a sentence or snippet with one of ACLED's 25 sub-event types, or None when it
   describes no ACLED event (disaster, diplomacy, ordinary crime, claims of responsibility, statements). A
   fine-tuned MiniLM encoder (`transforms/encoder.py`, a third artefact) votes on the sentences the linear model
@@ -41,6 +42,7 @@ from transforms.encoder import ENCODER_MODEL
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 RELEVANCE_MODEL = MODELS_DIR / "conflict_relevance.npz"
 SUB_EVENT_MODEL = MODELS_DIR / "acled_sub_event.npz"
+RELEVANCE_ENCODER_MODEL = MODELS_DIR / "relevance_minilm.npz"
 
 # Label the sub-event model uses for "not an ACLED event"; predict() turns it into None.
 NONE_LABEL = "NONE"
@@ -324,21 +326,76 @@ class _LinearModel:
         return np.vstack(out)
 
 
+class _RelevanceEncoder:
+    """The fine-tuned relevance encoder (`training/train_relevance_encoder.py`): one logit per document, the highest of
+    its windows' (consecutive windows of `max_tokens` word pieces). Trained on up to `max_windows` windows per
+    document; `logits` reads as many as it is asked to."""
+
+    def __init__(self, path: Path):
+        from transforms.encoder import SentenceEncoder
+
+        # Compact: called once per uncertain article, on long inputs, so dequantising per call costs little.
+        self.encoder = SentenceEncoder.load(path, compact=True)
+        with np.load(path, allow_pickle=False) as data:
+            self.weight = data["head.weight"].astype(np.float32)[0]
+            self.bias = float(data["head.bias"][0])
+            self.scale = float(data["head.scale"])
+            self.max_tokens = int(data["max_tokens"])
+            self.max_windows = int(data["max_windows"])
+            self.mix_weight = float(data["mix_weight"])
+
+    def logits(self, texts: list[str], windows: int | None = None) -> np.ndarray:
+        windows = self.max_windows if windows is None else windows
+        docs = [self.encoder.tokenizer.windows(text, self.max_tokens, windows) for text in texts]
+        pooled = self.encoder.encode_ids([w for doc in docs for w in doc])
+        window_logits = (pooled @ self.weight + self.bias).astype(np.float64) * self.scale
+        ends = np.cumsum([len(doc) for doc in docs])
+        return np.array([window_logits[end - len(doc) : end].max() for doc, end in zip(docs, ends, strict=True)])
+
+
+def _log_odds(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
 class ConflictClassifier(LoadedOnce):
-    """Calibrated probability that an article reports political violence, protest or armed conflict."""
+    """Probability that an article reports political violence, protest or armed conflict in ACLED's scope.
 
-    _cache: ClassVar[dict[Path, ConflictClassifier]] = {}
+    Two models vote. The linear n-gram model (Platt-calibrated) reads every article. Where it is unsure (its
+    probability within `band`), the fine-tuned relevance encoder reads the article too, and the decision is the
+    weighted mean of both models' log-odds, each taken relative to its own decision point (the linear model's
+    threshold, the encoder's 0), shifted back onto the linear model's scale. docs/models.md has the figures.
+    """
+
+    _cache: ClassVar[dict[tuple[Path, Path | None], ConflictClassifier]] = {}  # (linear, encoder) paths
     _lock: ClassVar[threading.Lock] = threading.Lock()
+    # The encoder reads an article only when the linear model's probability lies in `band`, and then only its first
+    # `windows` windows of 256 word pieces: each window costs ~100 ms of one core. On the held-out split every band
+    # from (0.1, 0.9) to (0.25, 0.75) with 1 to 3 windows scores F1 0.951-0.956 (docs/models.md); these settings
+    # keep a whole article's analysis within 2x a bare trafilatura.extract. Set them per process, before scoring.
+    band: ClassVar[tuple[float, float]] = (0.2, 0.8)
+    windows: ClassVar[int] = 1
 
-    def __init__(self, model: _LinearModel, threshold: float | None = None):
+    def __init__(self, model: _LinearModel, encoder: _RelevanceEncoder | None = None, threshold: float | None = None):
         self._model = model
+        self._encoder = encoder
         self.threshold = model.threshold if threshold is None else threshold
 
     @classmethod
-    def load(cls, path: Path = RELEVANCE_MODEL) -> ConflictClassifier:
-        """The shipped model, read once per process (Beam workers call this from every DoFn.setup())."""
-        path = Path(path)
-        return cls._loaded(path, lambda: cls(_LinearModel(path)))
+    def load(
+        cls, path: Path = RELEVANCE_MODEL, encoder_path: Path | None = RELEVANCE_ENCODER_MODEL
+    ) -> ConflictClassifier:
+        """The shipped model, read once per process (Beam workers call this from every DoFn.setup()), with the
+        encoder when `encoder_path` is given (the default: the shipped one)."""
+        linear, encoder = Path(path), None if encoder_path is None else Path(encoder_path)
+        return cls._loaded(
+            (linear, encoder),
+            lambda: cls(_LinearModel(linear), None if encoder is None else _RelevanceEncoder(encoder)),
+        )
+
+    @property
+    def uses_encoder(self) -> bool:
+        return self._encoder is not None
 
     @staticmethod
     def document(title: str | None, text: str) -> str:
@@ -348,10 +405,30 @@ class ConflictClassifier(LoadedOnce):
     def score(self, title: str | None, text: str) -> float:
         return self.score_many([(title, text)])[0]
 
-    def score_many(self, docs: list[tuple[str | None, str]]) -> list[float]:
-        decision = self._model.decision(self.document(t, x or "") for t, x in docs)[:, 0].astype(np.float64)
+    def linear_scores(self, documents: list[str]) -> np.ndarray:
+        """The linear model's calibrated probabilities alone."""
+        decision = self._model.decision(documents)[:, 0].astype(np.float64)
         a, b = self._model.calibration
-        return [float(p) for p in 1.0 / (1.0 + np.exp(-(a * decision + b)))]
+        return 1.0 / (1.0 + np.exp(-(a * decision + b)))
+
+    def combine(self, linear: np.ndarray, encoder_logits: np.ndarray) -> np.ndarray:
+        """The voted probability from the linear model's probabilities and the encoder's logits."""
+        assert self._encoder is not None
+        centre = _log_odds(self.threshold)
+        weight = self._encoder.mix_weight
+        mixed = (1 - weight) * (_log_odds(linear) - centre) + weight * encoder_logits
+        return 1.0 / (1.0 + np.exp(-(mixed + centre)))
+
+    def score_many(self, docs: list[tuple[str | None, str]]) -> list[float]:
+        documents = [self.document(t, x or "") for t, x in docs]
+        scores = self.linear_scores(documents)
+        if self._encoder is not None:
+            low, high = self.band
+            read = [i for i, p in enumerate(scores) if low <= p <= high]
+            if read:
+                logits = self._encoder.logits([documents[i] for i in read], self.windows)
+                scores[read] = self.combine(scores[read], logits)
+        return [float(p) for p in scores]
 
     def is_conflict(self, score: float) -> bool:
         return score >= self.threshold
@@ -514,8 +591,9 @@ def assess(
 
 
 class _ClassifyArticleFn(beam.DoFn):
-    def __init__(self, model_path: Path, languages: tuple[str, ...] | None):
+    def __init__(self, model_path: Path, encoder_path: Path | None, languages: tuple[str, ...] | None):
         self._model_path = model_path
+        self._encoder_path = encoder_path
         self._languages = languages
         self._classifier: ConflictClassifier | None = None
         self._conflict = beam.metrics.Metrics.counter("classify", "conflict")
@@ -524,7 +602,7 @@ class _ClassifyArticleFn(beam.DoFn):
         self._errors = beam.metrics.Metrics.counter("classify", "errors")
 
     def setup(self) -> None:
-        self._classifier = ConflictClassifier.load(self._model_path)
+        self._classifier = ConflictClassifier.load(self._model_path, self._encoder_path)
 
     def process(self, article: Article):  # type: ignore[valid-type]
         assert self._classifier is not None
@@ -550,13 +628,19 @@ class ClassifyConflict(beam.PTransform):
     """
 
     def __init__(
-        self, model_path: Path | str = RELEVANCE_MODEL, languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES
+        self,
+        model_path: Path | str = RELEVANCE_MODEL,
+        languages: tuple[str, ...] | None = SUPPORTED_LANGUAGES,
+        encoder_path: Path | str | None = RELEVANCE_ENCODER_MODEL,
     ):
         super().__init__()
         self._model_path = Path(model_path)
-        if not self._model_path.exists():
-            raise FileNotFoundError(f"conflict model not found: {self._model_path}")
+        self._encoder_path = None if encoder_path is None else Path(encoder_path)
+        for path in (self._model_path, self._encoder_path):
+            if path is not None and not path.exists():
+                raise FileNotFoundError(f"conflict model not found: {path}")
         self._languages = None if languages is None else tuple(lang.lower() for lang in languages)
 
     def expand(self, articles):
-        return articles | "ScoreConflict" >> beam.ParDo(_ClassifyArticleFn(self._model_path, self._languages))
+        fn = _ClassifyArticleFn(self._model_path, self._encoder_path, self._languages)
+        return articles | "ScoreConflict" >> beam.ParDo(fn)
