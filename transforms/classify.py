@@ -413,7 +413,8 @@ class ConflictClassifier(LoadedOnce):
 
     def combine(self, linear: np.ndarray, encoder_logits: np.ndarray) -> np.ndarray:
         """The voted probability from the linear model's probabilities and the encoder's logits."""
-        assert self._encoder is not None
+        if self._encoder is None:
+            raise ValueError("this classifier was loaded without its encoder")
         centre = _log_odds(self.threshold)
         weight = self._encoder.mix_weight
         mixed = (1 - weight) * (_log_odds(linear) - centre) + weight * encoder_logits
