@@ -64,14 +64,14 @@ def evaluate_relevance() -> None:
     _relevance_table(test, [e.label == "1" for e in test], pred)
     # MUC-4 (terrorist incidents only) and CAMEO (cooperation vs conflict) do not label ACLED's scope; their test
     # texts were relabelled by reading (training/README.md).
-    relabels = datasets.acled_scope_relabels()
+    in_scope = [e.label == "1" for e in datasets.in_acled_scope(test)]
     print("\n== the same predictions, MUC-4 and CAMEO labelled for ACLED scope (training/acled_scope_relabels.tsv)")
-    _relevance_table(test, [relabels.get(e.id, e.label) == "1" for e in test], pred)
+    _relevance_table(test, in_scope, pred)
     _annotator_agreement(test, pred)
     chars = sum(len(e.text) for e in test)
     print(f"speed: {1000 * elapsed / len(test):.2f} ms per text (mean {chars / len(test):.0f} characters)")
     if classifier.uses_encoder:
-        _encoder_settings(classifier, test, [relabels.get(e.id, e.label) == "1" for e in test])
+        _encoder_settings(classifier, test, in_scope)
 
 
 def _encoder_settings(classifier: ConflictClassifier, test: list, gold: list[bool]) -> None:
@@ -81,11 +81,7 @@ def _encoder_settings(classifier: ConflictClassifier, test: list, gold: list[boo
 
     encoder = classifier._encoder
     linear = classifier.linear_scores([e.text for e in test])
-    docs = [encoder.encoder.tokenizer.windows(e.text, encoder.max_tokens, encoder.max_windows) for e in test]
-    pooled = encoder.encoder.encode_ids([w for doc in docs for w in doc])
-    window_logits = (pooled @ encoder.weight + encoder.bias) * encoder.scale
-    ends = np.cumsum([len(doc) for doc in docs])
-    per_doc = [window_logits[end - len(doc) : end] for doc, end in zip(docs, ends, strict=True)]
+    per_doc = encoder.window_logits([e.text for e in test])
     print(f"\n== relevance voters, ACLED-scope labels (shipped: band {classifier.band}, {classifier.windows} window)")
     alone = np.array([w.max() for w in per_doc])
     for name, pred in (("linear alone", linear >= classifier.threshold), ("encoder alone, all windows", alone >= 0)):
@@ -97,7 +93,7 @@ def _encoder_settings(classifier: ConflictClassifier, test: list, gold: list[boo
             scores = linear.copy()
             scores[read] = classifier.combine(linear[read], logits[read])
             f1 = prf(*binary_counts(gold, list(scores >= classifier.threshold)))[2]
-            n_windows = sum(min(len(doc), windows) for doc, r in zip(docs, read, strict=True) if r)
+            n_windows = sum(min(len(w), windows) for w, r in zip(per_doc, read, strict=True) if r)
             print(
                 f"vote, {windows} window(s), band {band!s:<12} F1 {f1:.4f}  "
                 f"(encoder reads {read.mean():.1%} of texts, {n_windows} windows)"

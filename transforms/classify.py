@@ -326,31 +326,61 @@ class _LinearModel:
         return np.vstack(out)
 
 
-class _RelevanceEncoder:
-    """The fine-tuned relevance encoder (`training/train_relevance_encoder.py`): one logit per document, the highest of
-    its windows' (consecutive windows of `max_tokens` word pieces). Trained on up to `max_windows` windows per
-    document; `logits` reads as many as it is asked to."""
+class _EncoderHead:
+    """A fine-tuned encoder (`transforms/encoder.py`) and the linear head trained with it, read from one artefact:
+    scaled head logits over the L2-normalised mean-pooled embeddings, and the weight the encoder votes with."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, compact: bool = False):
         from transforms.encoder import SentenceEncoder
 
-        # Compact: called once per uncertain article, on long inputs, so dequantising per call costs little.
-        self.encoder = SentenceEncoder.load(path, compact=True)
+        self.encoder = SentenceEncoder.load(path, compact)
         with np.load(path, allow_pickle=False) as data:
-            self.weight = data["head.weight"].astype(np.float32)[0]
-            self.bias = float(data["head.bias"][0])
+            self.weight = data["head.weight"].astype(np.float32).T  # (dim, outputs)
+            self.bias = data["head.bias"].astype(np.float32)
             self.scale = float(data["head.scale"])
-            self.max_tokens = int(data["max_tokens"])
-            self.max_windows = int(data["max_windows"])
             self.mix_weight = float(data["mix_weight"])
+            self._read_settings(data)
 
-    def logits(self, texts: list[str], windows: int | None = None) -> np.ndarray:
+    def _read_settings(self, data) -> None:
+        """The artefact's own settings, beside the head."""
+
+    def head(self, pooled: np.ndarray) -> np.ndarray:
+        return (pooled @ self.weight + self.bias).astype(np.float64) * self.scale
+
+
+class _SubEventHead(_EncoderHead):
+    """The sentence encoder's softmax head over the sub-event types (`training/train_encoder.py`)."""
+
+    def _read_settings(self, data) -> None:
+        self.classes = [str(c) for c in data["classes"]]
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        return self.head(self.encoder.encode(texts))
+
+
+class _RelevanceEncoder(_EncoderHead):
+    """The fine-tuned relevance encoder (`training/train_relevance_encoder.py`): one logit per document, the highest of
+    its windows' (consecutive windows of `max_tokens` word pieces). Trained on up to `max_windows` windows per
+    document; it reads as many as it is asked to. Loaded compact: it is called once per uncertain article, on long
+    inputs, so dequantising its layers per call costs little."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, compact=True)
+
+    def _read_settings(self, data) -> None:
+        self.max_tokens = int(data["max_tokens"])
+        self.max_windows = int(data["max_windows"])
+
+    def window_logits(self, texts: list[str], windows: int | None = None) -> list[np.ndarray]:
+        """Each text's window logits, in order (the first `windows`, default `max_windows`)."""
         windows = self.max_windows if windows is None else windows
         docs = [self.encoder.tokenizer.windows(text, self.max_tokens, windows) for text in texts]
-        pooled = self.encoder.encode_ids([w for doc in docs for w in doc])
-        window_logits = (pooled @ self.weight + self.bias).astype(np.float64) * self.scale
-        ends = np.cumsum([len(doc) for doc in docs])
-        return np.array([window_logits[end - len(doc) : end].max() for doc, end in zip(docs, ends, strict=True)])
+        logits = self.head(self.encoder.encode_ids([w for doc in docs for w in doc]))[:, 0]
+        ends = np.cumsum([len(doc) for doc in docs], dtype=int)
+        return [logits[end - len(doc) : end] for doc, end in zip(docs, ends, strict=True)]
+
+    def logits(self, texts: list[str], windows: int | None = None) -> np.ndarray:
+        return np.array([w.max() for w in self.window_logits(texts, windows)])
 
 
 def _log_odds(p: np.ndarray | float) -> np.ndarray:
@@ -435,24 +465,6 @@ class ConflictClassifier(LoadedOnce):
         return score >= self.threshold
 
 
-class _EncoderHead:
-    """The fine-tuned sentence encoder (transforms/encoder.py) and its linear softmax head over the sub-event types."""
-
-    def __init__(self, path: Path):
-        from transforms.encoder import SentenceEncoder
-
-        self.encoder = SentenceEncoder.load(path)
-        with np.load(path, allow_pickle=False) as data:
-            self.classes = [str(c) for c in data["classes"]]
-            self.weight = data["head.weight"].astype(np.float32).T  # (dim, classes)
-            self.bias = data["head.bias"].astype(np.float32)
-            self.scale = float(data["head.scale"])
-            self.mix_weight = float(data["mix_weight"])
-
-    def logits(self, texts: list[str]) -> np.ndarray:
-        return (self.encoder.encode(texts) @ self.weight + self.bias).astype(np.float64) * self.scale
-
-
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -485,7 +497,7 @@ class SubEventClassifier(LoadedOnce):
     # such answer in CV (0.798 either way) and it saves 15% of the encoder's reads.
     sure: ClassVar[float] = 0.9
 
-    def __init__(self, model: _LinearModel, encoder: _EncoderHead | None = None):
+    def __init__(self, model: _LinearModel, encoder: _SubEventHead | None = None):
         self._model = model
         self._encoder = encoder
         self.classes: list[str] = model.classes
@@ -499,7 +511,7 @@ class SubEventClassifier(LoadedOnce):
         """The linear model, with the encoder when `encoder_path` is given (the default: the shipped one)."""
         linear, encoder = Path(path), None if encoder_path is None else Path(encoder_path)
         return cls._loaded(
-            (linear, encoder), lambda: cls(_LinearModel(linear), None if encoder is None else _EncoderHead(encoder))
+            (linear, encoder), lambda: cls(_LinearModel(linear), None if encoder is None else _SubEventHead(encoder))
         )
 
     @property

@@ -131,25 +131,24 @@ class WordPiece:
             start = end
         return tuple(pieces)
 
-    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
-        """[CLS] word pieces [SEP], truncated to `max_tokens`."""
-        ids = [self.cls]
-        for token in basic_tokens(text):
-            ids.extend(self.word(token))
-            if len(ids) >= max_tokens - 1:
-                break
-        return ids[: max_tokens - 1] + [self.sep]
-
-    def windows(self, text: str, max_tokens: int, max_windows: int) -> list[list[int]]:
-        """A long text as consecutive windows of [CLS] word pieces [SEP], each at most `max_tokens` long, the first
-        `max_windows` of them (at least one, possibly [CLS] [SEP] alone)."""
-        width, limit = max_tokens - 2, (max_tokens - 2) * max_windows
+    def _first_pieces(self, text: str, limit: int) -> list[int]:
+        """The text's first `limit` word pieces (tokenising stops once it has them)."""
         pieces: list[int] = []
         for token in basic_tokens(text):
             pieces.extend(self.word(token))
             if len(pieces) >= limit:
                 break
-        pieces = pieces[:limit]
+        return pieces[:limit]
+
+    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
+        """[CLS] word pieces [SEP], truncated to `max_tokens`."""
+        return [self.cls, *self._first_pieces(text, max_tokens - 2), self.sep]
+
+    def windows(self, text: str, max_tokens: int, max_windows: int) -> list[list[int]]:
+        """A long text as consecutive windows of [CLS] word pieces [SEP], each at most `max_tokens` long, the first
+        `max_windows` of them (at least one, possibly [CLS] [SEP] alone)."""
+        width = max_tokens - 2
+        pieces = self._first_pieces(text, width * max_windows)
         return [[self.cls, *pieces[i : i + width], self.sep] for i in range(0, max(len(pieces), 1), width)]
 
 
