@@ -1,6 +1,18 @@
-"""How well event extraction reads real text: actors (MUC-4), places and killed counts (SATP), event types (CASE 2021).
+"""How well event extraction reads real text: whole articles against the hand-coded development gold, FA-KES,
+GVDB crime news, actors (MUC-4), places and killed counts (SATP), event types (CASE 2021).
 
-Prints figures; passes or fails nothing. Run: .venv/bin/python benchmarks/evaluate_events.py [--limit N]
+Prints figures; passes or fails nothing. Run: .venv/bin/python benchmarks/evaluate_events.py [--only NAME,...]
+[--limit N]
+
+- Development gold (benchmarks/gold/dev-gold.jsonl, whole real articles coded by hand per
+  ../shared/examples/coding-guide.md before the models it scores were trained; never trained on): each article
+  goes through `conflictwire analyze`'s own stages (extraction for pages, language, relevance, events) and is
+  scored by ../shared/tools/score_events.py, the project's shared matching rule. Also per corpus.
+- FA-KES (shared/data/fakes-syria), the half never trained on (`training.corpora.fakes_split`): is the article's
+  gold event found (an event in SY, in the gold governorate by admin1 or place, with a sub-type the cause allows),
+  and is its death toll (civilians + non-civilians) the event's fatalities. Scored as the corpus README says.
+- GVDB (shared/data/gvdb-gun-violence), the `test` split: ordinary US gun crime, none of it ACLED's scope. The
+  share of articles flagged as conflict and the events coded from them.
 
 - MUC-4 (shared/data/muc4-grit): perpetrator organisations and individuals. Gold mentions are canonicalised with
   the same actor lexicon; a gold entity is found when a predicted actor has one of its canonical names. Two readings:
@@ -30,12 +42,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from schemas import Article  # noqa: E402
+from training.datasets import SHARED_DATA as SHARED  # noqa: E402
 from transforms import acled  # noqa: E402
 from transforms.actors import AGENT, CIVILIANS, STATE_FORCES  # noqa: E402
 from transforms.events import EventExtractor  # noqa: E402
 from transforms.geo import fold  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "data"
 FETCHED = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -174,19 +186,171 @@ def case2021(extractor: EventExtractor, limit: int | None) -> None:
     print(f"  non-ACLED snippets giving an event : {false_events}/{non_acled} = {false_events / max(non_acled, 1):.3f}")
 
 
+# --- whole articles ------------------------------------------------------------------------------------------------
+
+OUT = REPO / "out" / "bench"
+SCORER = SHARED.parent / "tools" / "score_events.py"
+
+# FA-KES cause of death -> the sub-event types its README allows; None: any.
+FAKES_CAUSES: dict[str, frozenset[str] | None] = {
+    "shelling": frozenset({"Shelling/artillery/missile attack", "Air/drone strike"}),
+    "explosion": frozenset(
+        {
+            "Remote explosive/landmine/IED",
+            "Suicide bomb",
+            "Air/drone strike",
+            "Shelling/artillery/missile attack",
+            "Grenade",
+        }
+    ),
+    "chemical and toxic gases": frozenset({"Chemical weapon"}),
+    "shooting": frozenset({"Armed clash", "Attack"}),
+    "execution": frozenset({"Attack"}),
+    "unknown": None,
+}
+
+
+def analyze_corpus_documents(doc_ids: list[str], analyzer) -> list[dict]:
+    """`conflictwire analyze`'s result for each corpus document (training.corpora ids), in order."""
+    from pipelines.analyze import analyze_lines
+    from training.corpora import analyze_record
+
+    lines = (json.dumps(analyze_record(doc_id)) for doc_id in doc_ids)
+    return list(analyze_lines(lines, analyzer))
+
+
+def _scorer():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_events", SCORER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _score_rows(scorer, gold: dict, predicted: dict, by: str | None = None) -> list[dict]:
+    return scorer.report(scorer.score(gold, predicted, by))
+
+
+def dev_gold(analyzer) -> None:
+    from training.corpora import DEV_GOLD, load_jsonl
+
+    if not DEV_GOLD.exists() or not SCORER.exists():
+        print("development gold: benchmarks/gold/dev-gold.jsonl or ../shared/tools/score_events.py not available")
+        return
+    gold_rows = load_jsonl(DEV_GOLD)
+    results = analyze_corpus_documents([r["id"] for r in gold_rows], analyzer)
+    OUT.mkdir(parents=True, exist_ok=True)
+    predicted_path = OUT / "dev-gold-predicted.jsonl"
+    with predicted_path.open("w", encoding="utf-8") as handle:
+        for r in results:
+            handle.write(json.dumps({k: v for k, v in r.items() if k != "text"}, ensure_ascii=False) + "\n")
+    scorer = _scorer()
+    gold = {r["id"]: {**r, "corpus": r["id"].split(":", 1)[0]} for r in gold_rows}
+    predicted = {str(r["id"]): r for r in results}
+    conflict = sum(bool(r["is_conflict"]) for r in gold_rows)
+    print(
+        f"Development gold: {len(gold_rows)} whole articles ({conflict} conflict, {len(gold_rows) - conflict} "
+        f"negatives), scored by ../shared/tools/score_events.py; predictions in {predicted_path.relative_to(REPO)}"
+    )
+    columns = (
+        "relevance_f1 event_precision event_recall event_f1 sub_type country place date actor1 killed_exact "
+        "wounded_exact"
+    ).split()
+    rows = _score_rows(scorer, gold, predicted) + _score_rows(scorer, gold, predicted, by="corpus")
+    print("  " + f"{'group':>8} {'gold':>5} {'pred':>5} " + " ".join(f"{c[:12]:>12}" for c in columns))
+    for row in rows:
+        cells = " ".join(f"{row[c]:>12.3f}" for c in columns)
+        print(f"  {row['group']:>8} {row['events_gold']:>5} {row['events_predicted']:>5} {cells}")
+    spurious = rows[0]
+    print(
+        f"  killed figures where the gold has none: {spurious['killed_spurious']}, "
+        f"wounded: {spurious['wounded_spurious']}"
+    )
+
+
+def _in_governorate(event: dict, governorate: str) -> bool:
+    wanted = (
+        {governorate, "rif dimashq", "rif-dimashq", "damascus countryside", "dimashq"}
+        if governorate == "damascus"
+        else {governorate}
+    )
+    names = {fold(v) for v in (event.get("admin1"), event.get("location"), event.get("admin2")) if v}
+    return any(fold(w) in n or n in fold(w) for w in wanted for n in names)
+
+
+def fakes_eval(analyzer, limit: int | None) -> None:
+    from training.corpora import fakes, fakes_split
+
+    if not (SHARED / "fakes-syria").exists():
+        print("fakes-syria: corpus not available")
+        return
+    rows = [r for i, r in sorted(fakes().items()) if fakes_split(i) == "eval"][:limit]
+    results = analyze_corpus_documents([f"fakes:{r['id']}" for r in rows], analyzer)
+    found = toll_exact = flagged = events = 0
+    for row, result in zip(rows, results, strict=True):
+        gold = row["gold"]
+        allowed = FAKES_CAUSES.get(gold["cause_of_death"])
+        flagged += bool(result.get("is_conflict"))
+        candidates = [
+            e
+            for e in result.get("events") or []
+            if e.get("country") == "SY"
+            and _in_governorate(e, gold["location"])
+            and (allowed is None or e.get("sub_event_type") in allowed)
+        ]
+        events += len(result.get("events") or [])
+        found += bool(candidates)
+        toll = (gold.get("killed_civilians") or 0) + (gold.get("killed_noncivilians") or 0)
+        toll_exact += any(e.get("fatalities") == toll for e in candidates)
+    n = len(rows)
+    print(f"FA-KES, the {n} articles never trained on (one gold event each, crowd-coded)")
+    print(f"  flagged as conflict            : {flagged}/{n} = {flagged / n:.3f}")
+    print(f"  gold event found               : {found}/{n} = {found / n:.3f}")
+    print(f"  its death toll exact           : {toll_exact}/{n} = {toll_exact / n:.3f}")
+    print(f"  events coded                   : {events} ({events / n:.2f} per article)")
+
+
+def gvdb_test(analyzer, limit: int | None) -> None:
+    from training.corpora import gvdb
+
+    if not (SHARED / "gvdb-gun-violence").exists():
+        print("gvdb: corpus not available")
+        return
+    ids = [i for i, r in sorted(gvdb().items()) if r["split"] == "test"][:limit]
+    results = analyze_corpus_documents([f"gvdb:{i}" for i in ids], analyzer)
+    flagged = sum(bool(r.get("is_conflict")) for r in results)
+    events = sum(len(r.get("events") or []) for r in results)
+    n = len(ids)
+    print(f"GVDB gun-crime news, test split, {n} articles (none in ACLED's scope)")
+    print(f"  flagged as conflict            : {flagged}/{n} = {flagged / n:.3f}")
+    print(f"  events coded from them         : {events}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=None, help="documents per corpus (MUC-4, CASE) to read")
+    parser.add_argument("--limit", type=int, default=None, help="documents per corpus to read")
+    parser.add_argument("--only", default=None, help="comma-separated: gold,fakes,gvdb,satp,muc4,case2021")
     args = parser.parse_args()
     started = time.perf_counter()
     extractor = EventExtractor()
+    from pipelines.analyze import Analyzer
+
+    analyzer = Analyzer()
     print(f"models loaded in {time.perf_counter() - started:.1f} s")
-    for name, run in (
+    runs = (
+        ("gold", lambda: dev_gold(analyzer)),
+        ("fakes", lambda: fakes_eval(analyzer, args.limit)),
+        ("gvdb", lambda: gvdb_test(analyzer, args.limit)),
         ("satp", lambda: satp(extractor, "satp-gold.tsv", "development set (patterns tuned on it)")),
         ("satp", lambda: satp(extractor, "satp-heldout.tsv", "held-out set")),
         ("muc4", lambda: muc4(extractor, args.limit)),
         ("case2021", lambda: case2021(extractor, args.limit)),
-    ):
+    )
+    wanted = set(args.only.split(",")) if args.only else None
+    for name, run in runs:
+        if wanted and name not in wanted:
+            continue
         t = time.perf_counter()
         run()
         print(f"  ({name}: {time.perf_counter() - t:.1f} s)")

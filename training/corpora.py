@@ -113,7 +113,12 @@ def analyze_record(doc_id: str) -> dict[str, Any]:
     if corpus == "fakes":
         row = fakes()[key]
         published = fakes_dateline(row["text"])
-        return {"id": doc_id, "title": row["title"], "text": row["text"], "published": published and published.isoformat()}
+        return {
+            "id": doc_id,
+            "title": row["title"],
+            "text": row["text"],
+            "published": published and published.isoformat(),
+        }
     if corpus == "gvdb":
         row = gvdb()[key]
         return {"id": doc_id, "title": row.get("title"), "text": row["text"], "published": row.get("published")}

@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from training import datasets
+from training import corpora, datasets
 from training.datasets import NONE_LABEL, Example
 from transforms.classify import (
     RELEVANCE_MODEL,
@@ -140,7 +140,10 @@ def _oof_decision(features: Featurized, labels: list[str], c_value: float, class
 
 
 def _relevance_training(train: list[Example]) -> list[Example]:
-    return train + datasets.hand_written_negatives(label="0")
+    """The relevance split's training part, the hand-written negatives, and whole articles from two corpora outside
+    the split: GVDB's `dev` gun-crime news as negatives (crime is not ACLED's scope) and FA-KES's training half as
+    positives (whole war reports). The development gold and the merge set stay out (training/corpora.py)."""
+    return train + datasets.hand_written_negatives(label="0") + corpora.relevance_articles()
 
 
 def train_relevance(settings: FeatureSettings, c_value: float, explore: bool, labels: str = "acled") -> dict:

@@ -69,7 +69,12 @@ _GENERIC: tuple[tuple[str, str, str], ...] = (
         STATE_FORCES,
     ),
     (
-        r"militants?|insurgents?|rebels?|guerrillas?|urban guerrillas|terrorists?|gunmen|gunman|armed men|"
+        r"rebels?|rebel (?:fighters|forces|groups?)|opposition (?:fighters|forces|groups?|militants)",
+        "Opposition Rebels ({country})",
+        REBEL_GROUP,
+    ),
+    (
+        r"militants?|insurgents?|guerrillas?|urban guerrillas|terrorists?|gunmen|gunman|armed men|"
         r"armed (?:individuals|persons|group)|assailants?|attackers?|jihadists?|extremists?|separatists?|"
         r"unidentified (?:armed )?(?:men|persons|assailants|gunmen)|miscreants|cadres?|urban commandos|subversives?|"
         r"hit ?men|kidnappers|abductors|bandits",

