@@ -48,7 +48,9 @@ class Actor(NamedTuple):
 _MILITARY_WORDS = (
     r"military|army|armed forces|forces|troops|soldiers?|servicem[ae]n|positions|fire|drones?|"
     r"air ?force|navy|warplanes|jets|artillery|defen[cs]e ministry|ministry of defen[cs]e|"
-    r"border guards?|special forces|marines|paratroopers|tanks?|aircraft|helicopters?"
+    r"border guards?|special forces|marines|paratroopers|tanks?|aircraft|helicopters?|"
+    r"air ?strikes?|airstrikes?|air raids?|raids?|strikes|bombers?|bombardment|shelling|regime|government forces|"
+    r"(?:combat |war ?|fighter )?planes|fighter jets|missiles?|rockets?"
 )
 _POLICE_WORDS = r"police(?:men)?|security forces|security personnel|gendarmes?|gendarmerie"
 
@@ -64,7 +66,9 @@ _GENERIC: tuple[tuple[str, str, str], ...] = (
     ),
     (
         r"security forces|sfs?|troops|soldiers?|army|jawans?|military|armed forces|paramilitary|bsf|"
-        r"border security force|assam rifles|itbp|sashastra seema bal|ssb|national guard|armed forces of \w+",
+        r"border security force|assam rifles|itbp|sashastra seema bal|ssb|national guard|armed forces of \w+|"
+        r"(?:pro-)?(?:government|regime) (?:forces|troops|soldiers|bombardment|air ?strikes?|airstrikes?|raids?|"
+        r"warplanes|jets|aircraft|helicopters?|shelling|artillery)|regime|loyalists?",
         "Military Forces of {country}",
         STATE_FORCES,
     ),
@@ -291,6 +295,9 @@ def _role(text: str, start: int, end: int, actor_type: str) -> str:
 
 # Sub-event types in which the acting side is, by ACLED's definition, the state.
 _STATE_ACTS = {"Government regains territory", "Air/drone strike"}
+# Sub-event types whose actor1 may be civilians (demonstrators are coded as protesters or rioters, but a plain
+# "residents" may be all a text gives).
+_CIVILIANS_ACT = {"Peaceful protest", "Protest with intervention", "Violent demonstration", "Mob violence", None}
 _NON_STATE_ACTS = {"Non-state actor overtakes territory", "Suicide bomb", "Remote explosive/landmine/IED"}
 
 
@@ -311,6 +318,9 @@ def assign_actors(mentions: list[Actor], sub_event_type: str | None) -> tuple[Ac
         actor1 = next((m for m in pool if m.role == UNKNOWN and m.type != CIVILIANS), None) or pool[0]
     others = [m for m in mentions if m.name != actor1.name]
     actor2 = next((m for m in others if m.role == TARGET), None) or (others[0] if others else None)
+    if actor1.type == CIVILIANS and sub_event_type not in _CIVILIANS_ACT:
+        # civilians are struck, shelled, attacked; they do not strike (ACLED never codes them as actor1 there)
+        actor1, actor2 = (actor2 if actor2 is not None and actor2.type != CIVILIANS else None), actor1
     return actor1, actor2
 
 

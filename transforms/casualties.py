@@ -66,7 +66,9 @@ _WORD_NUMBER = (
     + "|".join(sorted((k for k in _UNITS if k not in ("a", "an")), key=len, reverse=True))
     + r")"
 )
-_DIGITS = r"\d{1,3}(?:,\d{3})*|\d+"
+# A count in digits; not a year ("2016 Two Killed") nor a day of the month ("29 Jun 2014 A jihadist group killed").
+_MONTH_AFTER = r"(?!\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
+_DIGITS = rf"(?!(?:19|20)\d\d\b)(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?!\d){_MONTH_AFTER}"
 _QUALIFIER = (
     r"(?:(?:at least|more than|over|nearly|almost|about|around|some|up to|as many as|an additional|"
     r"another|a further)\s+)?"
@@ -162,7 +164,7 @@ def _amount(phrase: str) -> tuple[int | None, bool]:
 
 def _coordinated_amount(phrase: str) -> tuple[int | None, bool]:
     """'Three militants and two soldiers were killed' is five; 'Three people, including an activist' is three."""
-    subject = phrase.split(",", 1)[0]
+    subject = re.split(r",(?!\d{3})", phrase, maxsplit=1)[0]  # "1,200 people" is one number
     parts = re.split(r"\s+and\s+", subject)
     amounts = [_amount(part) for part in parts]
     if len(parts) > 1 and all(count is not None for count, _ in amounts):

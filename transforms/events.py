@@ -51,13 +51,17 @@ class EventSettings:
     # probability is still an event ("Baku now claims to be in control of the Girkhgiz and Saribaba heights").
     typed_passage_floor: float = 0.3
     typed_passage_confidence: float = 0.5
+    # An event dated more than this many days before the publication date is background, not news.
+    max_event_age_days: int = 31
 
 
-# Statements, calls, threats and warnings are not events (ACLED codes what happened, not what was said about it).
+# Statements, calls, threats, warnings, plans and drills are not events (ACLED codes what happened, not what was said
+# about it or what is to come): a marker for the passage model, and a veto where it is not sure.
 _NOT_EVENT = re.compile(
     r"\b(?:concerned|concern over|urg(?:ed|es|ing)|call(?:ed|s|ing)? for|appeal(?:ed|s)? (?:for|to)|condemn(?:ed|s)?|"
     r"threaten(?:ed|s)?|warn(?:ed|s)?|would be|will be|vow(?:ed|s)?|demand(?:ed|s)?|pledg(?:ed|es)|"
-    r"expressed (?:concern|regret)|stable)\b",
+    r"expressed (?:concern|regret)|stable|will|plan(?:s|ned|ning)? to|drills?|exercises?|scheduled|"
+    r"(?:is|are) expected to|reserves? the right|summon(?:ed|s)?)\b",
     re.I,
 )
 _TERRITORY = "territory"  # a control trigger: who acts decides between the government and a non-state actor
@@ -260,12 +264,17 @@ class EventExtractor:
                 continue
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
         drafts = _merge(drafts)
-        return consolidate(
-            [
-                self._event(article, d, sentences, anchor, anchor_is_publication, main_country, run_id, text)
-                for d in drafts
-            ]
-        )
+        events = [
+            self._event(article, d, sentences, anchor, anchor_is_publication, main_country, run_id, text)
+            for d in drafts
+        ]
+        if anchor is not None and anchor_is_publication:
+            # an incident dated weeks before the article is its background ("a massacre in Houla on May 25 2012")
+            oldest = anchor - dt.timedelta(days=self.settings.max_event_age_days)
+            events = [e for e in events if e.event_date is None or e.event_date >= oldest]
+        # an event read from the first sentence alone: a headline or lead summing up what the body reports
+        leads = frozenset(stable_id(article.article_id, "0") for d in drafts if [s.index for s in d.sentences] == [0])
+        return consolidate(events, leads)
 
     def _event(
         self,
@@ -392,17 +401,34 @@ def _same_happening(a: Any, b: Any) -> bool:
     return bool(a.location) and (a.location or "").casefold() == (b.location or "").casefold()
 
 
-def consolidate(events: list[Any]) -> list[Any]:
+def _same_place_and_day(a: Any, b: Any) -> bool:
+    if a.event_date is None or (a.country, a.event_date) != (b.country, b.event_date):
+        return False
+    if a.location and (a.location or "").casefold() == (b.location or "").casefold():
+        return True
+    return bool(a.admin1) and a.admin1 == b.admin1 and None in (a.location, b.location)
+
+
+def consolidate(events: list[Any], leads: frozenset[str] = frozenset()) -> list[Any]:
     """One event per happening within an article: reports of one attack at one place and date become one event.
 
     The most confident report speaks for the event (its id, type, evidence); actors it lacks come from the others;
-    every report's casualty claims are kept, so no figure and no claimant is lost.
+    every report's casualty claims are kept, so no figure and no claimant is lost. An event of the article's first
+    sentence (`leads`: a headline or lead summing up what the body reports) joins the body's event of the same place
+    and day whatever its type, and the body's report speaks for it.
     """
     groups: list[list[Any]] = []
-    for event in events:
+    for event in [e for e in events if e.event_id not in leads]:
         group = next((g for g in groups if _same_happening(g[0], event)), None)
         if group is None:
             groups.append([event])
+        else:
+            group.append(event)
+    for event in [e for e in events if e.event_id in leads]:
+        matching = [g for g in groups if _same_place_and_day(g[0], event)]
+        group = next((g for g in matching if g[0].event_type == event.event_type), matching[0] if matching else None)
+        if group is None:
+            groups.insert(0, [event])
         else:
             group.append(event)
     out = []
@@ -410,7 +436,7 @@ def consolidate(events: list[Any]) -> list[Any]:
         if len(group) == 1:
             out.append(group[0])
             continue
-        lead = max(group, key=lambda e: (e.confidence or 0.0, -group.index(e)))
+        lead = max(group, key=lambda e: (e.event_id not in leads, e.confidence or 0.0, -group.index(e)))
         claims: list[dict[str, Any]] = []
         for event in group:
             for claim in event.claims or []:

@@ -127,6 +127,13 @@ _NOT_PLACES = {
     "district",
     "reports",
     "according",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
     "monday",
     "tuesday",
     "wednesday",
@@ -349,19 +356,32 @@ def latin_name(name: str) -> str:
     return stripped if stripped.isascii() else name
 
 
+_ACTOR_AFTER = re.compile(
+    r"(?:-backed|-led|\s+(?:air|war|fighter|combat|forces|troops|army|military|soldiers|warplanes|jets|aircraft|"
+    r"helicopters?|drones?|regime|government|navy|police|militias?|rebels|fighters|officials?|ministry|defen[cs]e|"
+    r"president|state|media|authorities|opposition|Hezbollah|bombers?|planes|missiles?|artillery|"
+    r"special|security|intelligence|national|Kurdish|Islamist|jihadists?))\b",
+    re.I,
+)
+
+
 def _is_person(run: re.Match[str], text: str) -> bool:
     # "President of Ukraine" names a country: a title run with "of" is left to the lookup
     titled = _PERSON_TITLE.match(run.group(0)) and " of " not in run.group(0)
     return bool(_AGE_AFTER.match(text, run.end()) or titled)
 
 
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|al|el|de|la|e|i|and|da|do)\s+)?[A-Z][\w'’.-]*)*")
+# A capitalised name, with the lower-case particles of Arabic names ("Abu al-Duhur", "Deir ez-Zor", "Maarat al-Numan")
+_CAPITALISED_RUN = re.compile(
+    r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|al|el|de|la|e|i|and|da|do)\s+)?"
+    r"(?:[A-Z][\w'’.-]*|(?:al|el|ad|as|ash|an|ar|az|ez|at|ath|adh|ed|es|en|er)-[A-Za-z][\w'’.-]*))*"
+)
 _DISTRICT_WORDS = r"(?:district|District|rayon|Rayon|county|County)"
 _REGION_WORDS = (
     r"(?:region|Region|province|Province|State|state|governorate|Governorate|oblast|Oblast|division|"
     r"Division|territory|Territory)"
 )
-_NAME = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}"
+_NAME = r"[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|(?:al|el|ad|as|ash|an|ar|az|ez|at|ath|adh|ed|es|en|er)-[A-Za-z][\w'’-]*)){0,2}"
 _ADMIN_UNIT = re.compile(
     rf"(?:\bthe\s+)?(?:\bformer\s+)?(?P<name>{_NAME})\s+(?P<unit>{_DISTRICT_WORDS}|{_REGION_WORDS})\b"
 )
@@ -393,6 +413,7 @@ class Gazetteer:
         self.regions: dict[str, list[Region]] = {}
         self.towns: dict[str, list[Town]] = {}
         self.admin1_names: dict[tuple[str, str], str] = {}  # (ISO2, GeoNames admin1 code) -> name
+        self.demonyms: set[str] = set()  # folded country adjectives ("syrian", "russian")
         self._load_countries()
         self._load_aliases()
         self._load_regions()
@@ -423,6 +444,7 @@ class Gazetteer:
             if line and not line.startswith("#"):
                 adjective, iso = line.split("\t")
                 self.countries[fold(adjective)] = iso
+                self.demonyms.add(fold(adjective))
                 self.adjectives.setdefault(iso, adjective)
 
     def _load_aliases(self) -> None:
@@ -557,6 +579,8 @@ class Gazetteer:
                     if n == 1 and name.isupper() and len(name) <= 4 and key not in self.countries:
                         continue  # an acronym (MQM, VII, SP), not a place
                     mention = self._lookup(name, key, start, end, countries)
+                    if mention is not None and key in self.demonyms and _ACTOR_AFTER.match(text, end):
+                        mention = None  # "Russian air strikes", "the Lebanese Hezbollah": who acted, not where
                     if mention is not None:
                         add(mention)
                         i += n
