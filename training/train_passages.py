@@ -66,7 +66,8 @@ def _article_sentences(doc_id: str) -> tuple[list[str], int | None]:
     record = corpora.analyze_record(doc_id)
     text = extract_article(record["html"], record.get("url")).text if "html" in record else record["text"]
     published = parse_time(record.get("published"))
-    return [s.text for s in split_sentences(text or "")], published.year if published else None
+    # numbered as the annotators read them (uncased paragraphs whole: `split_sentences(uncased=False)`)
+    return [s.text for s in split_sentences(text or "", uncased=False)], published.year if published else None
 
 
 def examples() -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:

@@ -223,8 +223,11 @@ class EventExtractor:
     def extract(self, article: Article, run_id: str | None = None) -> list[Event]:  # type: ignore[valid-type]
         if not article.text or not _analysable(article):
             return []
-        text = article.text[: self.settings.max_chars]
-        sentences = split_sentences(text)
+        original = article.text[: self.settings.max_chars]
+        # an uncased text (some archives lower-case theirs) is read with its place names capitalised; the evidence
+        # stays as written (the same characters, only their case changed)
+        text = self.geocoder.gazetteer.truecase(original)
+        sentences = [s._replace(text=text[s.start : s.end]) for s in split_sentences(original)]
         if not sentences:
             return []
         ctx = self.geocoder.context(text)
@@ -287,7 +290,7 @@ class EventExtractor:
         run_id: str | None,
         text: str,
     ) -> Any:
-        evidence = " ".join(s.text for s in draft.sentences)
+        evidence = " ".join(article.text[s.start : s.end] for s in draft.sentences)  # as written
         first = draft.sentences[0]
         date = _event_date(draft, sentences, anchor, anchor_is_publication)
         mentions = []

@@ -43,6 +43,8 @@ class GeoSettings:
     # A town in a country the article does not name is believed only above this population (many small places
     # share names with words and with each other: "Police" in Poland, "Hangu" in China and Pakistan).
     foreign_town_min_population: int = 100_000
+    # In a text without capitals, town names are recognised (and capitalised) only from this population up.
+    truecase_min_population: int = 15_000
     # A town in a country the article names, but less than half as often as its main country, needs this many.
     passing_country_min_population: int = 15_000
     # Longest place name tried, in words.
@@ -356,6 +358,7 @@ def latin_name(name: str) -> str:
     return stripped if stripped.isascii() else name
 
 
+_UNCASED_WORD = re.compile(r"[a-z][a-z'’-]*")
 _ACTOR_AFTER = re.compile(
     r"(?:-backed|-led|\s+(?:air|war|fighter|combat|forces|troops|army|military|soldiers|warplanes|jets|aircraft|"
     r"helicopters?|drones?|regime|government|navy|police|militias?|rebels|fighters|officials?|ministry|defen[cs]e|"
@@ -371,17 +374,18 @@ def _is_person(run: re.Match[str], text: str) -> bool:
     return bool(_AGE_AFTER.match(text, run.end()) or titled)
 
 
+_ARABIC_PARTICLE = r"(?:al|el|ad|as|ash|an|ar|az|ez|at|ath|adh|ed|es|en|er)-[A-Za-z][\w'’.-]*"
 # A capitalised name, with the lower-case particles of Arabic names ("Abu al-Duhur", "Deir ez-Zor", "Maarat al-Numan")
 _CAPITALISED_RUN = re.compile(
     r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|al|el|de|la|e|i|and|da|do)\s+)?"
-    r"(?:[A-Z][\w'’.-]*|(?:al|el|ad|as|ash|an|ar|az|ez|at|ath|adh|ed|es|en|er)-[A-Za-z][\w'’.-]*))*"
+    rf"(?:[A-Z][\w'’.-]*|{_ARABIC_PARTICLE}))*"
 )
 _DISTRICT_WORDS = r"(?:district|District|rayon|Rayon|county|County)"
 _REGION_WORDS = (
     r"(?:region|Region|province|Province|State|state|governorate|Governorate|oblast|Oblast|division|"
     r"Division|territory|Territory)"
 )
-_NAME = r"[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|(?:al|el|ad|as|ash|an|ar|az|ez|at|ath|adh|ed|es|en|er)-[A-Za-z][\w'’-]*)){0,2}"
+_NAME = rf"[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|{_ARABIC_PARTICLE})){{0,2}}"
 _ADMIN_UNIT = re.compile(
     rf"(?:\bthe\s+)?(?:\bformer\s+)?(?P<name>{_NAME})\s+(?P<unit>{_DISTRICT_WORDS}|{_REGION_WORDS})\b"
 )
@@ -414,6 +418,7 @@ class Gazetteer:
         self.towns: dict[str, list[Town]] = {}
         self.admin1_names: dict[tuple[str, str], str] = {}  # (ISO2, GeoNames admin1 code) -> name
         self.demonyms: set[str] = set()  # folded country adjectives ("syrian", "russian")
+        self._uncased_keys: frozenset[str] | None = None  # built on the first uncased text
         self._load_countries()
         self._load_aliases()
         self._load_regions()
@@ -503,6 +508,49 @@ class Gazetteer:
             if line and not line.startswith("#"):
                 country, code, name = line.split("\t")[:3]
                 self.admin1_names[(country, code)] = name
+
+    # -- uncased text --------------------------------------------------------------------------------------------
+
+    def truecase(self, text: str) -> str:
+        """`text` with the names of countries, regions, aliased places and towns of `truecase_min_population` or more
+        capitalised in each line that has no capital letter at all (other lines unchanged). Same length, same
+        offsets."""
+        if not text or text == text.upper():
+            return text
+        lines = text.split("\n")
+        if all(line != line.lower() for line in lines):
+            return text
+        return "\n".join(self._truecase_line(line) if line == line.lower() else line for line in lines)
+
+    def _truecase_line(self, text: str) -> str:
+        keys = self._truecase_keys()
+        chars = list(text)
+        words = list(_UNCASED_WORD.finditer(text))
+        i = 0
+        while i < len(words):
+            for n in range(min(3, len(words) - i), 0, -1):
+                run = words[i : i + n]
+                if any(text[a.end() : b.start()] != " " for a, b in zip(run, run[1:], strict=False)):
+                    continue
+                key = " ".join(w.group(0) for w in run)
+                if key in keys:
+                    for w in run:
+                        chars[w.start()] = chars[w.start()].upper()
+                    i += n
+                    break
+            else:
+                i += 1
+        return "".join(chars)
+
+    def _truecase_keys(self) -> frozenset[str]:
+        if self._uncased_keys is None:
+            big = self.settings.truecase_min_population
+            keys = set(self.countries) | set(self.aliases) | set(self.regions)
+            keys |= {
+                k for k, towns in self.towns.items() if any(t.population >= big and not t.alternate for t in towns)
+            }
+            self._uncased_keys = frozenset(k for k in keys if k not in self.not_places and len(k) > 3)
+        return self._uncased_keys
 
     # -- lookups -------------------------------------------------------------------------------------------------
 

@@ -62,7 +62,12 @@ _ABBREVIATIONS = (
     "Dist",
 )
 _END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A paragraph without a capital letter (some archives lower-case their text) ends sentences before lower case too.
+_END_UNCASED = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[a-z0-9])")
 _ABBREV_BEFORE = re.compile(r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b[A-Z])\.$")
+_ABBREV_BEFORE_UNCASED = re.compile(
+    r"(?:\b(?:" + "|".join(re.escape(a.lower()) for a in _ABBREVIATIONS) + r")|\b[a-z])\.$"
+)
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\S)")
 
 
@@ -74,18 +79,22 @@ class Sentence(NamedTuple):
     text: str
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences in order; a line break always ends a paragraph (feeds and extractors keep one per line)."""
+def split_sentences(text: str, *, uncased: bool = True) -> list[Sentence]:
+    """Sentences in order; a line break always ends a paragraph (feeds and extractors keep one per line).
+
+    `uncased=False` keeps an uncased paragraph whole, as sentences were cut before uncased text was split (the hand
+    labels of `training/sentence_labels/` number sentences that way)."""
     sentences: list[Sentence] = []
     paragraph_start = 0
     for paragraph_number, paragraph in enumerate(_paragraphs(text)):
         start_in_text = text.index(paragraph, paragraph_start)
         paragraph_start = start_in_text + len(paragraph)
         cursor = 0
-        for m in _END.finditer(paragraph):
+        ends = _END_UNCASED if uncased and paragraph == paragraph.lower() else _END
+        for m in ends.finditer(paragraph):
             candidate = paragraph[cursor : m.start()].rstrip()
             head = paragraph[cursor : m.start()].rstrip("\"'”’)] ")
-            if _ABBREV_BEFORE.search(head):
+            if _ABBREV_BEFORE.search(head) or _ABBREV_BEFORE_UNCASED.search(head) and ends is _END_UNCASED:
                 continue
             _append(sentences, paragraph_number, start_in_text + cursor, candidate)
             cursor = m.end()
