@@ -72,6 +72,7 @@ _TRIGGERS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     for p, types in (
         (
             r"\b(?:drone strikes?|air ?strikes?|airstrikes?|air raids?|warplanes?|fighter jets?|bombed from the air|"
+            r"barrel bombs?|"
             r"helicopter gunships?|drones?(?:\s+[\w-]+){0,3}\s+(?:strikes?|missiles?|attacks?|targeting|bombs?))\b",
             ("Air/drone strike",),
         ),
@@ -247,7 +248,7 @@ class EventExtractor:
             if _NOT_EVENT.search(sentence.text) and not _has_figures(sentence.text):
                 if reported[i] < self.settings.sure_passage:
                     continue
-            place = self.geocoder.resolve(_without_dateline(sentence.text) if i == 0 else sentence.text, ctx)
+            place = self.geocoder.resolve(_without_dateline(sentence.text), ctx)
             # a town, a district or a named local place; a region named in passing ("which controlled much of
             # Nagorno-Karabakh") does not start a new event
             own_place = (place.geo_source in ("gazetteer", "alias") and (place.geo_precision or 3) <= 2) or (
@@ -380,10 +381,13 @@ _FIGURE = re.compile(r"\b(?:killed|dead|died|wounded|injured|fatally|casualties)
 def _headline(claims: list[dict[str, Any]]) -> dict[str, Any]:
     """The event's own casualty columns: the first claim with a number, else the first (vague) claim."""
     numeric = [c for c in claims if c["fatalities"] is not None or c["wounded"] is not None]
-    headline = numeric[0] if numeric else (claims[0] if claims else None)
+    killed = [c for c in claims if c["fatalities"] is not None]
+    wounded = [c for c in claims if c["wounded"] is not None]
+    headline = max(killed, key=lambda c: c["fatalities"]) if killed else (numeric[0] if numeric else None)
+    headline = headline or (claims[0] if claims else None)
     return {
-        "fatalities": numeric[0]["fatalities"] if numeric else None,
-        "wounded": numeric[0]["wounded"] if numeric else None,
+        "fatalities": max(c["fatalities"] for c in killed) if killed else None,
+        "wounded": max(c["wounded"] for c in wounded) if wounded else None,
         "claimed_by": headline["claimed_by"] if headline else None,
         "casualty_text": headline["text"] if headline else None,
         "casualties_vague": bool(claims) and not numeric,
@@ -393,15 +397,38 @@ def _headline(claims: list[dict[str, Any]]) -> dict[str, Any]:
 # Event types whose sub-types name the weapon: sentences about one attack often disagree on it ("missile",
 # "explosion", "drone"), so one attack at one place on one day is one event whatever each sentence suggests.
 # Elsewhere the sub-type is what the event is (an armed clash and a territorial gain on the same day are two).
-_WEAPON_SUBTYPED = {"Explosions/Remote violence"}
+_WEAPON_SUBTYPED = frozenset({"Explosions/Remote violence"})
+
+
+# One demonstration at one place on one day is one event (ACLED): a protest that turned violent is a violent
+# demonstration, one the police broke up a protest with intervention. Most severe first.
+_DEMONSTRATION_SEVERITY = (
+    "Excessive force against protesters",
+    "Violent demonstration",
+    "Protest with intervention",
+    "Peaceful protest",
+)
+
+
+def _family(event: Any) -> str:
+    return "demonstration" if event.sub_event_type in _DEMONSTRATION_SEVERITY else event.event_type
 
 
 def _same_happening(a: Any, b: Any) -> bool:
-    if (a.event_type, a.event_date, a.country) != (b.event_type, b.event_date, b.country) or a.event_date is None:
+    if (_family(a), a.event_date, a.country) != (_family(b), b.event_date, b.country) or a.event_date is None:
         return False
-    if a.event_type not in _WEAPON_SUBTYPED and a.sub_event_type != b.sub_event_type:
+    if _family(a) not in _WEAPON_SUBTYPED | {"demonstration"} and a.sub_event_type != b.sub_event_type:
         return False
     return bool(a.location) and (a.location or "").casefold() == (b.location or "").casefold()
+
+
+def _speaks_for(event: Any, leads: frozenset[str], position: int) -> tuple:
+    """Which report of a happening speaks for it: a body report before a headline, a demonstration's most severe
+    sub-type, then the most confident report, then the first."""
+    severity = (
+        -_DEMONSTRATION_SEVERITY.index(event.sub_event_type) if event.sub_event_type in _DEMONSTRATION_SEVERITY else 0
+    )
+    return (event.event_id not in leads, severity, event.confidence or 0.0, -position)
 
 
 def _same_place_and_day(a: Any, b: Any) -> bool:
@@ -439,7 +466,7 @@ def consolidate(events: list[Any], leads: frozenset[str] = frozenset()) -> list[
         if len(group) == 1:
             out.append(group[0])
             continue
-        lead = max(group, key=lambda e: (e.event_id not in leads, e.confidence or 0.0, -group.index(e)))
+        lead = max(group, key=lambda e: _speaks_for(e, leads, group.index(e)))
         claims: list[dict[str, Any]] = []
         for event in group:
             for claim in event.claims or []:

@@ -358,6 +358,20 @@ def latin_name(name: str) -> str:
     return stripped if stripped.isascii() else name
 
 
+_SPEAKER_BEFORE = re.compile(
+    r"(?:ministry|officials?|spokes(?:man|woman|person)|government|headquarters|"
+    r"talks|summit|conference|meeting|envoy|embassy)"
+    r"\s+(?:in|from)\s+$",
+    re.I,
+)
+# (a reporter "in Hasakeh said" speaks from where it happened: only institutions and monitors based abroad)
+_SPEAKER_AFTER = re.compile(r"^-based\b", re.I)
+
+
+def _is_speaker_place(text: str, start: int, end: int) -> bool:
+    return bool(_SPEAKER_BEFORE.search(text[max(0, start - 40) : start]) or _SPEAKER_AFTER.match(text[end : end + 40]))
+
+
 _UNCASED_WORD = re.compile(r"[a-z][a-z'’-]*")
 _ACTOR_AFTER = re.compile(
     r"(?:-backed|-led|\s+(?:air|war|fighter|combat|forces|troops|army|military|soldiers|warplanes|jets|aircraft|"
@@ -395,6 +409,10 @@ _LOCAL_PLACE = re.compile(
     rf"\b(?:(?:village|settlement|town|hamlet|area|locality|heights|hill|outpost|camp)\s+of\s+(?P<a>{_NAME})|"
     rf"(?P<b>{_NAME}(?:\s+and\s+{_NAME})?)\s+(?P<kind>village|settlement|heights|hills?|area|locality|hamlet|"
     rf"forests?|market|bazaar|block|Block|tehsil|Tehsil|subdivision|Subdivision|taluka|municipality|Town))"
+)
+_QUARTER_OF = re.compile(
+    rf"\b(?P<quarter>{_NAME})\s+(?:area|neighbou?rhood|district|suburb|quarter|camp)\s+(?:of|in)\s+"
+    rf"(?:the\s+(?:city|town)\s+of\s+)?(?P<town>{_NAME})"
 )
 _NEAR = re.compile(
     r"\b(?:near|outside|outskirts of|close to|km from|kilometres from|kilometers from|miles from|"
@@ -627,8 +645,19 @@ class Gazetteer:
                     if n == 1 and name.isupper() and len(name) <= 4 and key not in self.countries:
                         continue  # an acronym (MQM, VII, SP), not a place
                     mention = self._lookup(name, key, start, end, countries)
+                    if mention is not None and mention.kind != COUNTRY and _is_speaker_place(text, start, end):
+                        mention = None  # "the defence ministry in Moscow said": where it was said, not done
                     if mention is not None and key in self.demonyms and _ACTOR_AFTER.match(text, end):
                         mention = None  # "Russian air strikes", "the Lebanese Hezbollah": who acted, not where
+                    if (
+                        mention is not None
+                        and n == 1
+                        and i == len(words) - 1
+                        and len(words) > 1
+                        and mention.kind == TOWN
+                        and mention.country not in countries
+                    ):
+                        mention = None  # the end of a longer name ("Community Hub"), not a town abroad
                     if mention is not None:
                         add(mention)
                         i += n
@@ -653,7 +682,11 @@ class Gazetteer:
             and region is not None
             and (
                 (town.country == region.country and town.population >= 50_000)
-                or (region.country not in countries and town.country in countries)  # Manchester, not Jamaica's parish
+                # Manchester, not Jamaica's parish
+                or (
+                    region.country not in countries
+                    and (town.country in countries or town.population >= self.settings.foreign_town_min_population)
+                )
             )
         )
         if region is not None and not big_namesake:
@@ -772,6 +805,14 @@ class Geocoder:
         regions = [m for m in mentions if m.kind == REGION]
         countries = [m for m in mentions if m.kind == COUNTRY]
         local = self._local_place(sentence, mentions)
+        quarter = _QUARTER_OF.search(sentence)
+        if quarter is not None:
+            # "the Walton area of Liverpool", "al-Mazzeh district in Damascus": the town, named as written
+            town = next((m for m in towns if m.start >= quarter.start("town")), None)
+            if town is not None:
+                return self._town_place(town, sentence, districts + regions, ctx)._replace(
+                    location_text=quarter.group("quarter")
+                )
         if towns:
             return self._town_place(towns[0], sentence, districts + regions, ctx)
         in_sentence = districts or regions
@@ -780,7 +821,10 @@ class Geocoder:
             # the area is the event's place only when the sentence names it and nothing finer: otherwise it stands in
             fallback = bool(local) or not in_sentence
             return self._area_place(area, local[0] if local else None, ctx, fallback)
-        country = countries[0].country if countries else (ctx.countries.most_common(1)[0][0] if ctx.countries else None)
+        main = ctx.countries.most_common(1)[0][0] if ctx.countries else None
+        named = [m.country for m in countries]
+        # of several countries in one sentence, the article's own is where its events happen
+        country = (main if main in named else named[0]) if named else main
         if country is None:
             return NO_PLACE._replace(location_text=local[0] if local else None)
         return Place(
