@@ -47,3 +47,14 @@ def test_claimer_is_who_the_sentence_attributes_the_figure_to():
         == "Defence Ministry"
     )
     assert find_claimer("Three militants were killed in the forest.") is None
+
+
+def test_years_days_of_the_month_and_thousands_are_read_as_what_they_are():
+    def figures(text):
+        return [(c.fatalities, c.wounded, c.vague) for c in find_casualties(text)]
+
+    assert figures("04-04-2016 Two Killed Three Injured in Terrorist Attack") == [(2, 3, False)]
+    assert figures("Sunday 29 Jun 2014 Ten fighters were killed") == [(10, None, False)]
+    assert figures("Last updated at Oct 262016 BEIRUT Air strikes killed 20 people") == [(20, None, False)]
+    assert figures("At least 1,200 people were killed") == [(1200, None, False)]
+    assert figures("Three people, including an activist, were killed") == [(3, None, False)]

