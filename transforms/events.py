@@ -51,6 +51,8 @@ class EventSettings:
     # probability is still an event ("Baku now claims to be in control of the Girkhgiz and Saribaba heights").
     typed_passage_floor: float = 0.3
     typed_passage_confidence: float = 0.5
+    # A strategic development (an arrest, a base, a defection, looting) starts an event from this probability.
+    strategic_confidence: float = 0.5
     # An event dated more than this many days before the publication date is background, not news.
     max_event_age_days: int = 31
 
@@ -266,6 +268,8 @@ class EventExtractor:
                 label, prob = self._best_type(sentence)
             if label is None or label not in acled.SUB_EVENT_TYPES:
                 continue
+            if acled.event_type(label) == acled.STRATEGIC_DEVELOPMENTS and prob < self.settings.strategic_confidence:
+                continue  # ACLED codes strategic developments sparingly: only sure ones start an event
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
         drafts = _merge(drafts)
         events = [

@@ -896,9 +896,9 @@ class Geocoder:
         if isinstance(area.payload, Region):
             region = area.payload
             return Place(
-                region.name,
+                latin_name(region.name),
                 local_text or area.text,
-                region.name,
+                latin_name(region.name),
                 None,
                 region.country,
                 None,
