@@ -79,7 +79,8 @@ _COUNT = rf"(?P<num>{_DIGITS}|{_WORD_NUMBER}|a|an)"
 _VAGUE = r"(?P<vague>" + "|".join(sorted(VAGUE_WORDS, key=len, reverse=True)) + r")"
 _QUOTE = r"[\"“”'‘’]?"
 # Up to five words between the amount and the verb: "two of its servicemen", "illegal militants", "others".
-_NOUN_GAP = r"(?:\s+[\w\"“”'‘’()-]+){0,8}?"
+# (never across a finite verb: "18 of the 31 lorries were destroyed and 20 civilians were killed" is 20)
+_NOUN_GAP = r"(?:\s+(?!(?:were|was|are|is|have|has|had)\b)[\w\"“”'‘’()-]+){0,8}?"
 # An apposition between subject and verb: "Two FC personnel, identified as A and B, were killed".
 _APPOSITION = r"(?:,\s+[^,.;]{1,80},)?"
 _BE = r"(?:\s+(?:were|was|are|is|have been|has been|had been|got|reportedly|allegedly|also|later|being)){0,3}"
@@ -101,7 +102,8 @@ _NUMBERED_SUBJECT = re.compile(
     re.I,
 )
 _VERB_OBJECT = re.compile(
-    rf"\b(?P<verb>killing|killed|kills|gunned down|shot dead|wounding|wounded|injuring|injured|leaving|left)\s+"
+    rf"\b(?P<verb>killing|killed|kills|gunned down|shot dead|executed|executing|massacred|beheaded|"
+    rf"wounding|wounded|injuring|injured|leaving|left)\s+"
     rf"{_QUALIFIER}"
     rf"{_QUOTE}(?:{_COUNT}|{_VAGUE}){_QUOTE}(?:\s+(?:other|more))?(?:\s+[\w-]+){{0,3}}?"
     rf"(?:\s+(?P<state>dead|wounded|injured|killed))?\b",
@@ -129,6 +131,10 @@ _NAMED_VICTIM = re.compile(
     r"(?P<verb>killed|shot dead|fatally shot|fatally wounded|murdered|lynched|beheaded)\b"
 )
 # Words that look like an amount but are not one in front of a casualty verb.
+# (not a headline's "Two Killed Three Injured", where the second count has its own verb)
+_ACTIVE_OBJECT = re.compile(
+    rf"\s+{_QUALIFIER}(?:{_DIGITS}|{_WORD_NUMBER})\b(?!\s+(?:killed|injured|wounded|dead|hurt|died)\b)", re.I
+)
 _NOT_AMOUNT_AFTER_A = re.compile(r"^an?\s+(?:total|number|person who|man who|woman who)\b", re.I)
 
 
@@ -189,6 +195,8 @@ def find_casualties(text: str) -> list[Casualty]:
         phrase = m.group(0)
         if _NOT_AMOUNT_AFTER_A.match(phrase) or is_back_reference(m.start()):
             continue
+        if _ACTIVE_OBJECT.match(text, m.end()):
+            continue  # "A car bomb attack killed at least 44": the subject killed, the object is the count
         count, vague = _coordinated_amount(phrase)
         if count is None and not vague:
             continue
@@ -212,7 +220,9 @@ def find_casualties(text: str) -> list[Casualty]:
         count, vague = _amount(text[m.start("verb") + len(m.group("verb")) :].lstrip())
         if count is None and not vague:
             continue
-        if verb.startswith("kill") or verb in ("dead", "gunned down", "shot dead"):
+        if verb.startswith("kill") or verb in ("dead", "gunned down", "shot dead", "massacred", "beheaded") or (
+            verb.startswith("execut")
+        ):
             found.append(Casualty(count, None, vague, m.group(0), m.start(), m.end()))
         else:
             found.append(Casualty(None, count, vague, m.group(0), m.start(), m.end()))
