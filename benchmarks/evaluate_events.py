@@ -342,10 +342,55 @@ def gvdb_test(analyzer, limit: int | None) -> None:
     print(f"  events coded from them         : {events}")
 
 
+DEMO_GOLD = REPO / "benchmarks" / "gold" / "demo-gold.jsonl"
+
+
+def demo(output: str | None) -> None:
+    """The demo's own conflict articles (coded blind by an analyst, docs/demo-judgement.md), scored as the gold is:
+    reads what `conflictwire demo --output OUTPUT` wrote (runs it into out/bench/demo when no OUTPUT is given)."""
+    from training.corpora import load_jsonl
+    from transforms.sinks import read_rows
+
+    if not SCORER.exists():
+        print("demo: ../shared/tools/score_events.py not available")
+        return
+    if output is None:
+        from pipelines import demo as demo_command
+
+        output = str(OUT / "demo")
+        demo_command.main(["--output", output])
+    tables = {kind: read_rows(output, kind) for kind in ("articles", "events")}
+    articles, events = ((t.to_pylist() if t is not None else []) for t in tables.values())
+    gold_rows = load_jsonl(DEMO_GOLD)
+    predicted = {
+        a["article_id"]: {
+            "id": a["article_id"],
+            "is_conflict": a["is_conflict"],
+            "events": [
+                {k: str(v) if k == "event_date" and v else v for k, v in e.items()}
+                for e in events
+                if e["article_id"] == a["article_id"]
+            ],
+        }
+        for a in articles
+    }
+    scorer = _scorer()
+    gold = {r["id"]: r for r in gold_rows}
+    row = _score_rows(scorer, gold, predicted)[0]
+    print(f"Demo conflict articles ({len(gold_rows)}, coded blind, benchmarks/gold/demo-gold.jsonl), from {output}")
+    print(
+        f"  events gold {row['events_gold']}, predicted {row['events_predicted']}: precision "
+        f"{row['event_precision']:.3f}, recall {row['event_recall']:.3f}; of matched: sub-type {row['sub_type']:.3f}, "
+        f"country {row['country']:.3f}, place {row['place']:.3f}, actor1 {row['actor1']:.3f}, "
+        f"killed {row['killed_exact']:.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="documents per corpus to read")
-    parser.add_argument("--only", default=None, help="comma-separated: gold,fakes,gvdb,satp,muc4,case2021")
+    parser.add_argument("--only", default=None, help="comma-separated: gold,fakes,gvdb,demo,satp,muc4,case2021")
+    parser.add_argument("--demo-output", default=None, help="score this demo output instead of running the demo")
     args = parser.parse_args()
     started = time.perf_counter()
     extractor = EventExtractor()
@@ -357,6 +402,7 @@ def main() -> None:
         ("gold", lambda: dev_gold(analyzer)),
         ("fakes", lambda: fakes_eval(analyzer, args.limit)),
         ("gvdb", lambda: gvdb_test(analyzer, args.limit)),
+        ("demo", lambda: demo(args.demo_output)),
         ("satp", lambda: satp(extractor, "satp-gold.tsv", "development set (patterns tuned on it)")),
         ("satp", lambda: satp(extractor, "satp-heldout.tsv", "held-out set")),
         ("muc4", lambda: muc4(extractor, args.limit)),
