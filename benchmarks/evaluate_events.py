@@ -348,6 +348,8 @@ DEMO_GOLD = REPO / "benchmarks" / "gold" / "demo-gold.jsonl"
 def demo(output: str | None) -> None:
     """The demo's own conflict articles (coded blind by an analyst, docs/demo-judgement.md), scored as the gold is:
     reads what `conflictwire demo --output OUTPUT` wrote (runs it into out/bench/demo when no OUTPUT is given)."""
+    from urllib.parse import urlsplit
+
     from training.corpora import load_jsonl
     from transforms.sinks import read_rows
 
@@ -355,16 +357,20 @@ def demo(output: str | None) -> None:
         print("demo: ../shared/tools/score_events.py not available")
         return
     if output is None:
-        from pipelines import demo as demo_command
+        import shutil
+        import subprocess
 
         output = str(OUT / "demo")
-        demo_command.main(["--output", output])
+        shutil.rmtree(output, ignore_errors=True)
+        # its own process: a Beam run beside this one's loaded models and threads
+        subprocess.run([sys.executable, "-m", "pipelines.cli", "demo", "--output", output], cwd=REPO, check=True)
     tables = {kind: read_rows(output, kind) for kind in ("articles", "events")}
     articles, events = ((t.to_pylist() if t is not None else []) for t in tables.values())
     gold_rows = load_jsonl(DEMO_GOLD)
+    # the demo serves its sample on a port of the day, so its articles are known by their URL's path
     predicted = {
-        a["article_id"]: {
-            "id": a["article_id"],
+        "demo:" + urlsplit(a["url"]).path: {
+            "id": "demo:" + urlsplit(a["url"]).path,
             "is_conflict": a["is_conflict"],
             "events": [
                 {k: str(v) if k == "event_date" and v else v for k, v in e.items()}

@@ -220,8 +220,10 @@ def find_casualties(text: str) -> list[Casualty]:
         count, vague = _amount(text[m.start("verb") + len(m.group("verb")) :].lstrip())
         if count is None and not vague:
             continue
-        if verb.startswith("kill") or verb in ("dead", "gunned down", "shot dead", "massacred", "beheaded") or (
-            verb.startswith("execut")
+        if (
+            verb.startswith("kill")
+            or verb in ("dead", "gunned down", "shot dead", "massacred", "beheaded")
+            or (verb.startswith("execut"))
         ):
             found.append(Casualty(count, None, vague, m.group(0), m.start(), m.end()))
         else:

@@ -281,6 +281,7 @@ class EventExtractor:
             oldest = anchor - dt.timedelta(days=self.settings.max_event_age_days)
             events = [e for e in events if e.event_date is None or e.event_date >= oldest]
         # an event read from the first sentence alone: a headline or lead summing up what the body reports
+        events = _without_summaries(events)
         leads = frozenset(stable_id(article.article_id, "0") for d in drafts if [s.index for s in d.sentences] == [0])
         return consolidate(events, leads)
 
@@ -435,6 +436,41 @@ def _speaks_for(event: Any, leads: frozenset[str], position: int) -> tuple:
     return (event.event_id not in leads, severity, event.confidence or 0.0, -position)
 
 
+def _without_summaries(events: list[Any]) -> list[Any]:
+    """An event placed only at a region or country ("Pakistani-controlled territory", "Punjab province") where the
+    article also codes the same kind of event at a town of that country within a day is a summary of those (an
+    aggregate toll, a restatement), not an event of its own: its claims join the first such town event, whose own
+    figures stay its headline (every claim and claimer is kept)."""
+    out = list(events)
+    for coarse in events:
+        if (coarse.geo_precision or 3) < 3 or coarse.event_date is None:
+            continue
+        fine = next(
+            (
+                e
+                for e in out
+                if (e.geo_precision or 3) < 3
+                and e.country == coarse.country
+                and e.event_date is not None
+                and abs((e.event_date - coarse.event_date).days) <= 1
+                and (
+                    e.sub_event_type == coarse.sub_event_type
+                    or (e.event_type == coarse.event_type and e.event_type in _WEAPON_SUBTYPED)
+                )
+            ),
+            None,
+        )
+        if fine is None:
+            continue
+        known = {(c["claimed_by"], c["fatalities"], c["wounded"], c["text"]) for c in fine.claims or []}
+        extra = [
+            c for c in coarse.claims or [] if (c["claimed_by"], c["fatalities"], c["wounded"], c["text"]) not in known
+        ]
+        out[out.index(fine)] = fine._replace(claims=[*(fine.claims or []), *extra])
+        out.remove(coarse)
+    return out
+
+
 def _same_place_and_day(a: Any, b: Any) -> bool:
     if a.event_date is None or (a.country, a.event_date) != (b.country, b.event_date):
         return False
@@ -582,9 +618,10 @@ def _event_date(
         found = find_dates(s.text, anchor, anchor_is_publication=anchor_is_publication)
         if found:
             return found[0]
-    # the nearest date named earlier in the article (news gives the day once and goes on)
+    # the nearest day named earlier in the article (news gives the day once and goes on); a vaguer phrase there
+    # ("last month") is background more often than this event's date
     for s in reversed([p for p in sentences if p.index < draft.sentences[0].index]):
-        found = find_dates(s.text, anchor, anchor_is_publication=anchor_is_publication)
+        found = [d for d in find_dates(s.text, anchor, anchor_is_publication=anchor_is_publication) if d.precision == 1]
         if found:
             return found[-1]
     return default_date(anchor, anchor_is_publication=anchor_is_publication)
