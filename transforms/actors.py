@@ -295,6 +295,12 @@ def _role(text: str, start: int, end: int, actor_type: str) -> str:
 
 # Sub-event types in which the acting side is, by ACLED's definition, the state.
 _STATE_ACTS = {"Government regains territory", "Air/drone strike"}
+_CROWD_ACTS = {
+    "Mob violence": (RIOTERS, IDENTITY_MILITIA),
+    "Violent demonstration": (RIOTERS, PROTESTERS),
+    "Peaceful protest": (PROTESTERS,),
+    "Protest with intervention": (PROTESTERS,),
+}
 # Sub-event types whose actor1 may be civilians (demonstrators are coded as protesters or rioters, but a plain
 # "residents" may be all a text gives).
 _CIVILIANS_ACT = {"Peaceful protest", "Protest with intervention", "Violent demonstration", "Mob violence", None}
@@ -308,7 +314,10 @@ def assign_actors(mentions: list[Actor], sub_event_type: str | None) -> tuple[Ac
     claimers_only = [m for m in mentions if m.type != CIVILIANS or sub_event_type in (None, "Attack")]
     pool = claimers_only or mentions
     actor1: Actor | None = None
-    if sub_event_type in _STATE_ACTS:
+    if sub_event_type in _CROWD_ACTS:
+        # a riot's or a protest's actor1 is the crowd, whoever else the sentence names (the police firing on it)
+        actor1 = next((m for m in pool if m.type in _CROWD_ACTS[sub_event_type]), None)
+    elif sub_event_type in _STATE_ACTS:
         actor1 = next((m for m in pool if m.type == STATE_FORCES), None)
     elif sub_event_type in _NON_STATE_ACTS:
         actor1 = next((m for m in pool if m.type != STATE_FORCES and m.type != CIVILIANS), None)
