@@ -138,3 +138,31 @@ def test_merge_transform_merges_within_a_run_and_into_earlier_events():
         earlier_pc = p | "Earlier" >> beam.Create([earlier])
         merged = p | beam.Create(new) | MergeEvents(earlier=earlier_pc, run_id="r1")
         assert_that(merged, check)
+
+
+def test_reports_whose_tolls_are_far_apart_or_that_name_different_quarters_are_not_merged():
+    import datetime as _dt
+
+    from schemas import Event
+    from transforms.merge import same_event
+
+    def report(article, killed, written):
+        return Event(
+            event_id=f"{article}-1",
+            article_id=article,
+            event_type="Explosions/Remote violence",
+            sub_event_type="Shelling/artillery/missile attack",
+            event_date=_dt.date(2016, 4, 29),
+            location="Aleppo",
+            location_text=written,
+            country="SY",
+            geo_precision=1,
+            latitude=36.2,
+            longitude=37.16,
+            fatalities=killed,
+            evidence="Rebel shells hit the city killing civilians",
+        )
+
+    assert same_event(report("a", 12, "Aleppo"), report("b", 15, "Aleppo"))
+    assert not same_event(report("a", 3, "Aleppo"), report("b", 25, "Aleppo"))
+    assert not same_event(report("a", 9, "Bab al-Faraj"), report("b", 9, "Salaheddine"))

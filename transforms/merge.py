@@ -2,8 +2,8 @@
 
 GDELT's best-documented flaw is that each report of an event becomes an event of its own. Here events are
 compared within a block (same country), and an event joins an existing event when both have the same ACLED
-event type, dates at most `max_day_gap` apart, and the same place (the same resolved name, or coordinates
-within `max_km`); when neither event was placed more finely than a region, the same admin1 and similar
+event type, dates at most `max_day_gap` apart, tolls at most `max_toll_ratio` apart where both give one, no two
+different named quarters, and the same place (the same resolved name, or coordinates within `max_km`); when neither event was placed more finely than a region, the same admin1 and similar
 evidence sentences are required instead. Two events read in the same article are never merged: the
 extractor already judged them distinct.
 
@@ -43,6 +43,8 @@ class MergeSettings:
     max_km: float = 25.0  # two placed reports within this distance are the same place
     region_evidence_jaccard: float = 0.3  # region-level reports also need this much shared wording (measured)
     fine_geo_precision: int = 2  # ACLED geo precision at or below which a report counts as placed
+    # Outlets disagree on a toll, but rarely by more than this factor for one incident.
+    max_toll_ratio: float = 2.5
 
 
 def _day(event: Any) -> dt.date | None:
@@ -73,6 +75,12 @@ def _placed(event: Any, settings: MergeSettings) -> bool:
     return bool(event.location) and (event.geo_precision or 3) <= settings.fine_geo_precision
 
 
+def _quarter(event: Any) -> str | None:
+    """The place as written where it names something finer than the resolved place (a quarter, a village)."""
+    written, resolved = (event.location_text or "").casefold(), (event.location or "").casefold()
+    return written if written and resolved and written not in resolved and resolved not in written else None
+
+
 def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> float | None:
     """How well two event rows (from different articles) match as one real-world event; None when they do not.
 
@@ -86,6 +94,14 @@ def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> fl
     day_a, day_b = _day(a), _day(b)
     if day_a is None or day_b is None or abs((day_a - day_b).days) > settings.max_day_gap:
         return None
+    if (
+        a.fatalities
+        and b.fatalities
+        and max(a.fatalities, b.fatalities) > settings.max_toll_ratio * min(a.fatalities, b.fatalities)
+    ):
+        return None
+    if _quarter(a) and _quarter(b) and _quarter(a) != _quarter(b):
+        return None  # two named quarters of one city ("al-Mazzeh", "Jobar"): two places
     overlap = _jaccard(_words(a.evidence), _words(b.evidence))
     if _placed(a, settings) and _placed(b, settings):
         if a.location.casefold() == b.location.casefold():
