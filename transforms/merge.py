@@ -3,8 +3,9 @@
 GDELT's best-documented flaw is that each report of an event becomes an event of its own. Here events are
 compared within a block (same country), and an event joins an existing event when both have the same ACLED
 event type, dates at most `max_day_gap` apart, tolls at most `max_toll_ratio` apart where both give one, no two
-different named quarters, and the same place (the same resolved name, or coordinates within `max_km`); when neither event was placed more finely than a region, the same admin1 and similar
-evidence sentences are required instead. Two events read in the same article are never merged: the
+different named quarters, and the same place (the same resolved name, or coordinates within `max_km`); when
+neither event was placed more finely than a region, the same admin1 and similar evidence sentences are required
+instead. Two events read in the same article are never merged: the
 extractor already judged them distinct.
 
 Clustering compares each report with each cluster's first member (its representative) and joins the best
