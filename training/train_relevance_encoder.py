@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training import corpora, datasets
+from training import datasets
 from training.datasets import NONE_LABEL, Example
 from training.metrics import binary_counts, prf
 from training.train_encoder import base_model_dir, model_arrays
@@ -52,8 +52,6 @@ def training_examples() -> tuple[list[Example], list[Example]]:
     train, test = datasets.split(datasets.relevance_examples())
     snippets = [e._replace(label="0" if e.label == NONE_LABEL else "1") for e in datasets.acled_style_snippets()]
     train = datasets.in_acled_scope(train) + datasets.hand_written_negatives(label="0") + snippets
-    # whole articles outside the split, as the linear model has them: GVDB crime news, FA-KES war reports
-    train += corpora.relevance_articles()
     return train, datasets.in_acled_scope(test)
 
 
