@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from schemas import Article  # noqa: E402
+from training.corpora import sentence_case  # noqa: E402
 from training.datasets import SHARED_DATA as SHARED  # noqa: E402
 from transforms import acled  # noqa: E402
 from transforms.actors import AGENT, CIVILIANS, STATE_FORCES  # noqa: E402
@@ -64,20 +65,6 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> str:
     return f"P={p:.3f} R={r:.3f} F1={f:.3f} (tp={tp}, predicted={n_pred}, gold={n_gold})"
 
 
-def _sentence_case(text: str) -> str:
-    """MUC-4 is upper case; names are told from words by capitals here, so it is read lower-cased with capitals
-    only at sentence starts (acronyms are lost, which the figures then honestly reflect)."""
-    lowered = text.lower()
-    out, start = [], True
-    for ch in lowered:
-        out.append(ch.upper() if start and ch.isalpha() else ch)
-        if ch.isalpha():
-            start = False
-        elif ch in ".!?\n":
-            start = True
-    return "".join(out)
-
-
 def muc4(extractor: EventExtractor, limit: int | None) -> None:
     path = SHARED / "muc4-grit" / "train.json.gz"
     if not path.exists():
@@ -92,11 +79,11 @@ def muc4(extractor: EventExtractor, limit: int | None) -> None:
         # an entity none of whose mentions the lexicon can name cannot be found and counts against recall
         gold: list[set[str]] = []
         for entity in doc["roles"]["perp_individual_id"] + doc["roles"]["perp_organization_id"]:
-            names = {a.name for mention in entity for a in lexicon.find(_sentence_case(mention))}
+            names = {a.name for mention in entity for a in lexicon.find(sentence_case(mention))}
             unnameable += not names
             gold.append(names)
         gold_total += len(gold)
-        text = _sentence_case(doc["doc"])
+        text = sentence_case(doc["doc"])
         mentions = lexicon.find(text, article_text=text)
         predicted = {m.name for m in mentions if m.type != CIVILIANS and (m.role == AGENT or m.type != STATE_FORCES)}
         finder_pred += len(predicted)

@@ -95,8 +95,9 @@ def _page(path: Path) -> str:
         return handle.read().decode("utf-8", errors="replace")
 
 
-def _sentence_case(text: str) -> str:
-    """MUC-4 is upper case: read lower-cased with capitals at sentence starts (the other evaluations do the same)."""
+def sentence_case(text: str) -> str:
+    """MUC-4 is upper case; names are told from words by capitals here, so it is read lower-cased with capitals only
+    at sentence starts (acronyms are lost, which the figures then honestly reflect)."""
     out, start = [], True
     for ch in text.lower():
         out.append(ch.upper() if start and ch.isalpha() else ch)
@@ -126,7 +127,7 @@ def analyze_record(doc_id: str) -> dict[str, Any]:
         row = india()[key]
         return {"id": doc_id, "text": row["doc_text"], "published": row["date"]}
     if corpus == "muc4":
-        return {"id": doc_id, "text": _sentence_case(muc4()[key])}
+        return {"id": doc_id, "text": sentence_case(muc4()[key])}
     if corpus == "fundus":
         row = fundus()[key]
         html = _page(SHARED_DATA / "fundus-parser-testdata" / "html" / key)
