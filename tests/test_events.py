@@ -239,3 +239,9 @@ def test_an_uncased_article_is_read_with_its_places_and_quoted_as_written(extrac
     assert {e.location for e in events} == {"Ahmedabad", "Vadodara"}
     assert {e.country for e in events} == {"IN"}
     assert all(e.evidence == e.evidence.lower() for e in events)
+
+
+def test_a_dateline_day_is_no_casualty_count(extractor):
+    text = "BEIRUT, March 7 (Reuters) - An Israeli tank fired two shells at journalists, killing one and wounding six."
+    events = extractor.extract(_news(text, dt.date(2024, 3, 7)))
+    assert [(e.fatalities, e.wounded) for e in events] == [(1, 6)]

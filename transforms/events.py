@@ -387,7 +387,7 @@ class EventExtractor:
                     find_claimer(before[-1].text) if before and re.search(r"\bclaim|said|according", s.text) else None
                 )
             name = canonical_claimer(claimer, self.actors, text) or self.settings.unattributed
-            for c in find_casualties(s.text):
+            for c in find_casualties(_without_dateline(s.text)):  # "March 7 (Reuters) -" is no count
                 same = next(
                     (
                         k
