@@ -28,7 +28,7 @@ from transforms.actors import ActorLexicon, assign_actors, canonical_claimer
 from transforms.base import DEAD, dead_letter, stable_id, utcnow
 from transforms.casualties import find_casualties, find_claimer
 from transforms.dates import DateMention, default_date, find_dates, leading_date
-from transforms.geo import Geocoder, GeoContext, Place
+from transforms.geo import TOWN, Geocoder, GeoContext, Place
 from transforms.passages import PassageClassifier, passage_text
 from transforms.sentences import Sentence, split_sentences
 
@@ -206,7 +206,7 @@ class EventExtractor:
 
     def _listed_places(self, text: str, place: Place, ctx: GeoContext) -> list[Place]:
         """The other towns of a list naming the sentence's place ("Ahmedabad, Rajkot and Surat"), resolved."""
-        towns = [m for m in self.geocoder.gazetteer.mentions(text, ctx.countries) if m.kind == "town"]
+        towns = [m for m in self.geocoder.gazetteer.mentions(text, ctx.countries) if m.kind == TOWN]
         chain: list[Any] = []
         for m in towns:
             if chain and _LIST_JOINT.fullmatch(text[chain[-1].end : m.start]):
@@ -307,8 +307,8 @@ class EventExtractor:
             # an incident dated weeks before the article is its background ("a massacre in Houla on May 25 2012")
             oldest = anchor - dt.timedelta(days=self.settings.max_event_age_days)
             events = [e for e in events if e.event_date is None or e.event_date >= oldest]
-        # an event read from the first sentence alone: a headline or lead summing up what the body reports
         events = _without_summaries(events)
+        # an event read from the first sentence alone: a headline or lead summing up what the body reports
         leads = frozenset(stable_id(article.article_id, "0") for d in drafts if [s.index for s in d.sentences] == [0])
         return consolidate(events, leads)
 
@@ -330,13 +330,10 @@ class EventExtractor:
         for s in draft.sentences:
             mentions.extend(self.actors.find(s.text, article_text=text, country=draft.place.country or main_country))
         actor1, actor2 = assign_actors(mentions, draft.sub_event_type)
-        claims = self._claims(article, draft, sentences, text)
+        claims = self._claims(article, draft.sentences, sentences, text)
         own = claims
         if draft.listed_in is not None:
-            own_sentences = [s for s in draft.sentences if s.index != draft.listed_in]
-            own = self._claims(
-                article, _Draft(draft.sub_event_type, 0.0, own_sentences, draft.place, True), sentences, text
-            )
+            own = self._claims(article, [s for s in draft.sentences if s.index != draft.listed_in], sentences, text)
         event_type = acled.event_type(draft.sub_event_type)
         place = draft.place
         return Event(
@@ -376,9 +373,10 @@ class EventExtractor:
             run_id=run_id,
         )
 
-    def _claims(self, article, draft: _Draft, sentences: list[Sentence], text: str) -> list[dict[str, Any]]:
+    def _claims(self, article, reports: list[Sentence], sentences: list[Sentence], text: str) -> list[dict[str, Any]]:
+        """Every casualty figure the `reports` give, with its claimer."""
         claims: list[dict[str, Any]] = []
-        for s in draft.sentences:
+        for s in reports:
             claimer = find_claimer(s.text)
             if claimer is None:
                 # "it is claimed that ...": the voice of the sentence before, in the same paragraph
