@@ -40,3 +40,13 @@ def test_fetch_time_anchor_makes_dates_coarser():
 
 def test_weekday_inside_a_name_is_not_a_date():
     assert find_dates("the Good Friday agreement", PUBLISHED) == []
+
+
+def test_a_dateline_after_the_headline_dates_an_article_without_metadata():
+    from transforms.dates import leading_date
+
+    text = "9 dead as new Islamist alliance attacks Syrias Aleppo Monitor AFP Thursday 2 Jul 2015 At least nine people"
+    assert leading_date(text) == dt.date(2015, 7, 2)
+    # far from the head, a month alone is background, not the dateline
+    background = "Rebels who have fought the army since the uprising began took the town back this week, as they had "
+    assert leading_date(background + "in March 2011") is None

@@ -89,3 +89,14 @@ def test_institutions_abroad_and_quarters_of_a_town_are_placed_where_it_happened
     assert (place.location, place.location_text, place.country) == ("Liverpool", "Walton", "GB")
     text = "Riot police stood between the two groups in Manchester."
     assert geocoder.resolve(text, geocoder.context(text)).country == "GB"
+
+
+def test_a_town_spelled_otherwise_than_geonames_spells_it_is_found_in_the_article_country():
+    gazetteer = Gazetteer.load()
+    syria = Counter({"SY": 3})
+    assert gazetteer.town("Khan Sheikhoun", syria).name == "Khān Shaykhūn"
+    assert gazetteer.town("Jisr al-Shughour", syria).name == "Jisr ash Shughūr"
+    # only where the article's country is named, and never for a word of a few consonants
+    assert gazetteer.town("Khan Sheikhoun", Counter()) is None
+    assert gazetteer.town("Kurdish", syria) is None
+    assert gazetteer.town("Observatory", syria) is None

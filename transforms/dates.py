@@ -188,12 +188,16 @@ def resolve_date(text: str, anchor: dt.date, *, anchor_is_publication: bool = Tr
     return mentions[0] if mentions else None
 
 
-def leading_date(text: str, chars: int = 80) -> dt.date | None:
+def leading_date(text: str, chars: int = 80, headline_chars: int = 200) -> dt.date | None:
     """A full date (with its year) at the head of a text: the dateline of an article without other metadata
-    ("Wed 05 Apr 2017 ...", "15-09-2013 ...")."""
-    head = text[:chars]
+    ("Wed 05 Apr 2017 ...", "15-09-2013 ..."). Past the first `chars`, only a day-precise date counts: a text
+    that opens with its headline gives its dateline after it ("... in Aleppo AFP Thursday 2 Jul 2015 At least"),
+    where a month alone ("in March 2011") is background."""
+    head = text[:headline_chars]
     for mention in find_dates(head, dt.date.today()):
-        if re.search(r"(?:19|20)\d\d", mention.text):
+        if not re.search(r"(?:19|20)\d\d", mention.text):
+            continue
+        if head.find(mention.text) < chars or mention.precision == DAY:
             return mention.date
     return None
 

@@ -51,6 +51,10 @@ class GeoSettings:
     passing_country_min_population: int = 15_000
     # Longest place name tried, in words.
     max_name_words: int = 4
+    # A name spelled otherwise than the gazetteer spells it ("Khan Sheikhoun", "Khan Shaykhun") is matched by its
+    # consonant skeleton, in a country the article names, for towns of this size and skeletons this long only.
+    variant_min_population: int = 15_000
+    variant_min_skeleton: int = 5
 
 
 def fold(text: str) -> str:
@@ -59,6 +63,18 @@ def fold(text: str) -> str:
         return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("ı", "i").replace("ə", "e"))
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().split())
+
+
+# Arabic's article in its transliterations ("al-", "el-", "ad-", "ash-"): not part of a name's skeleton.
+_ARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "es", "ez"})
+
+
+def skeleton(key: str) -> str:
+    """A folded name's consonants, doubled letters once, articles dropped: the key that one name's romanisations
+    share ("khan sheikhoun" and "khan shaykhun" -> "khnshkhn", "deir ezzor" and "deir ez-zor" -> "drzr")."""
+    words = [w for w in re.split(r"[^a-z]+", key) if w]
+    kept = [w for w in words if w not in _ARTICLES] or words
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", "".join(kept)))
 
 
 class Town(NamedTuple):
@@ -439,6 +455,7 @@ class Gazetteer:
         self.admin1_names: dict[tuple[str, str], str] = {}  # (ISO2, GeoNames admin1 code) -> name
         self.demonyms: set[str] = set()  # folded country adjectives ("syrian", "russian")
         self._uncased_keys: frozenset[str] | None = None  # built on the first uncased text
+        self._skeletons: dict[str, list[Town]] | None = None  # built on the first name the gazetteer lacks
         self._load_countries()
         self._load_aliases()
         self._load_regions()
@@ -593,7 +610,7 @@ class Gazetteer:
     def town(self, name: str, countries: Counter[str]) -> Town | None:
         options = self.towns.get(fold(name), [])
         if not options:
-            return None
+            return self._spelling_variant(name, countries)
         in_context = [t for t in options if t.country in countries]
         if in_context:
             # a country named in passing ("the US-led coalition" in a report from Syria) does not make every
@@ -611,6 +628,23 @@ class Gazetteer:
                 t for t in options if t.population >= self.settings.foreign_town_min_population // 2 and not t.alternate
             ]
         return max(big, key=lambda t: t.population) if big else None
+
+    def _spelling_variant(self, name: str, countries: Counter[str]) -> Town | None:
+        """A town of a country the article mainly names, spelled otherwise than GeoNames spells it."""
+        key = skeleton(fold(name))
+        if not countries or len(key) < self.settings.variant_min_skeleton:
+            return None
+        if self._skeletons is None:
+            self._skeletons = {}
+            seen: set[tuple[str, float, float]] = set()
+            for towns in self.towns.values():
+                for t in towns:
+                    if t.population >= self.settings.variant_min_population and (t.name, t.latitude) not in seen:
+                        seen.add((t.name, t.latitude))
+                        self._skeletons.setdefault(skeleton(fold(t.name)), []).append(t)
+        top = max(countries.values())
+        options = [t for t in self._skeletons.get(key, []) if 2 * countries[t.country] >= top]
+        return max(options, key=lambda t: t.population) if options else None
 
     def mentions(self, text: str, countries: Counter[str] | None = None) -> list[Mention]:
         """Every place named in `text`, longest names first, without overlaps, in order of appearance."""
