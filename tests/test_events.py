@@ -245,3 +245,39 @@ def test_a_dateline_day_is_no_casualty_count(extractor):
     text = "BEIRUT, March 7 (Reuters) - An Israeli tank fired two shells at journalists, killing one and wounding six."
     events = extractor.extract(_news(text, dt.date(2024, 3, 7)))
     assert [(e.fatalities, e.wounded) for e in events] == [(1, 6)]
+
+
+def test_two_quarters_of_one_uncased_city_are_two_events_and_a_town_is_inherited(extractor):
+    # IndiaPoliceEvents-style text (Times of India, lower-cased): coders code one event per quarter
+    text = (
+        "violence erupted in the tulsiwadi area of vadodara on monday night with mobs torching a godown. "
+        "a rioting mob set fire to cabins and kiosks in the panigate area late on monday night."
+    )
+    events = extractor.extract(_news(text, dt.date(2002, 3, 26)))
+    assert sorted((e.location, e.location_text) for e in events) == [
+        ("Vadodara", "panigate"),
+        ("Vadodara", "tulsiwadi"),
+    ]
+    # a word is no quarter: "the sensitive area of vadodara" names none
+    text = "a mob set fire to shops in the sensitive area of vadodara on monday night."
+    assert [e.location_text for e in extractor.extract(_news(text, dt.date(2002, 3, 26)))] == ["Vadodara"]
+
+
+def test_a_recap_of_an_incident_two_weeks_old_is_background(extractor):
+    text = (
+        "Air strikes killed 21 civilians in Idlib on Sunday, the Observatory said.\n"
+        "On May 31 Russian air strikes killed 23 civilians in Maarat al-Numan."
+    )
+    events = extractor.extract(_news(text, dt.date(2016, 6, 13)))
+    assert [e.event_date for e in events] == [dt.date(2016, 6, 12)]
+
+
+def test_a_scraped_dateline_neither_places_nor_dates_the_event_wrongly(extractor):
+    # an article without metadata whose scraped dateline lost its punctuation (FA-KES, Jordan Times)
+    text = (
+        "Last updated at Oct 262016 BEIRUT Air strikes in Syria killed 22 people in the village of Hass in Idlib "
+        "on Wednesday."
+    )
+    article = _news(text, dt.date(2016, 10, 26))._replace(published=None)
+    events = extractor.extract(article)
+    assert [(e.country, e.event_date) for e in events] == [("SY", dt.date(2016, 10, 26))]

