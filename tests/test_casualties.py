@@ -17,10 +17,18 @@ def test_killed_and_wounded_in_one_phrase_are_one_claim():
     assert (claim.fatalities, claim.wounded) == (8, 11)
 
 
-def test_vague_amounts_are_flagged_and_never_counted():
+def test_vague_amounts_are_flagged_and_counted_as_acled_codes_them():
+    # mixed "killed or wounded": no figure for either (coding guide, rule 4)
     [claim] = find_casualties("it is claimed that “dozens” of “illegal militants” were killed or wounded")
     assert claim.vague and claim.fatalities is None and claim.wounded is None
     assert claim.text == "“dozens” of “illegal militants” were killed or wounded"
+    # "dozens" is 12, "scores" 20, "hundreds" 100, "several" 3: flagged vague
+    assert [(c.fatalities, c.vague) for c in find_casualties("Air strikes hit the market, killing dozens")] == [
+        (12, True)
+    ]
+    assert [(c.wounded, c.vague) for c in find_casualties("Scores of people were wounded")] == [(20, True)]
+    assert [(c.fatalities, c.vague) for c in find_casualties("Several soldiers were killed")] == [(3, True)]
+    assert find_casualties("Dozens of terrorists were arrested") == []
 
 
 def test_object_counts_after_the_verb():
@@ -58,3 +66,8 @@ def test_years_days_of_the_month_and_thousands_are_read_as_what_they_are():
     assert figures("Last updated at Oct 262016 BEIRUT Air strikes killed 20 people") == [(20, None, False)]
     assert figures("At least 1,200 people were killed") == [(1200, None, False)]
     assert figures("Three people, including an activist, were killed") == [(3, None, False)]
+
+
+def test_a_toll_is_no_single_victim():
+    text = "They were among 39 people who died in the attack, a toll of 31 killed and 74 wounded."
+    assert [(c.fatalities, c.wounded) for c in find_casualties(text)] == [(39, None), (31, 74)]

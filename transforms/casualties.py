@@ -1,8 +1,9 @@
 """Casualty claims: how many were killed or wounded, as a number or a vague amount, and who says so.
 
 A figure is kept as the exact phrase it was read from. Vague amounts ("dozens", "scores", "several") are flagged
-and never turned into a count. Casualties of an earlier event that a sentence only refers back to ("following the
-death of a soldier", "in retaliation for the killing of ...") are skipped: they belong to that earlier event.
+and counted as ACLED codes them (dozens 12, scores 20, several 3: `VAGUE_AMOUNTS`). Casualties of an earlier event
+that a sentence only refers back to ("following the death of a soldier", "in retaliation for the killing of ...")
+are skipped: they belong to that earlier event.
 """
 
 from __future__ import annotations
@@ -38,26 +39,29 @@ _UNITS = {
     "single": 1,
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-VAGUE_WORDS = (
-    "dozens",
-    "scores",
-    "several",
-    "many",
-    "numerous",
-    "hundreds",
-    "thousands",
-    "a number of",
-    "some",
-    "a few",
-    "few",
-    "multiple",
-    "countless",
-    "a dozen or so",
-    "more than a dozen",
-    "at least a dozen",
-    "a handful of",
-    "tens",
-)
+# Vague amounts and the counts ACLED codes for them (the coding guide, rule 4): "dozens" 12, "tens" 10, "scores" 20,
+# "hundreds" 100; "several", "a few", "many" 3. The claim says it was vague.
+VAGUE_AMOUNTS = {
+    "dozens": 12,
+    "scores": 20,
+    "several": 3,
+    "many": 3,
+    "numerous": 3,
+    "hundreds": 100,
+    "thousands": 1000,
+    "a number of": 3,
+    "some": 3,
+    "a few": 3,
+    "few": 3,
+    "multiple": 3,
+    "countless": 3,
+    "a dozen or so": 12,
+    "more than a dozen": 12,
+    "at least a dozen": 12,
+    "a handful of": 3,
+    "tens": 10,
+}
+VAGUE_WORDS = tuple(VAGUE_AMOUNTS)
 
 _WORD_NUMBER = (
     r"(?:(?:"
@@ -135,7 +139,7 @@ _NAMED_VICTIM = re.compile(
 _ACTIVE_OBJECT = re.compile(
     rf"\s+{_QUALIFIER}(?:{_DIGITS}|{_WORD_NUMBER})\b(?!\s+(?:killed|injured|wounded|dead|hurt|died)\b)", re.I
 )
-_NOT_AMOUNT_AFTER_A = re.compile(r"^an?\s+(?:total|number|person who|man who|woman who)\b", re.I)
+_NOT_AMOUNT_AFTER_A = re.compile(r"^an?\s+(?:total|number|person who|man who|woman who|(?:death\s+)?toll)\b", re.I)
 
 
 class Casualty(NamedTuple):
@@ -165,7 +169,7 @@ def _amount(phrase: str) -> tuple[int | None, bool]:
     if not m:
         return None, False
     if m.group("vague"):
-        return None, True
+        return VAGUE_AMOUNTS[" ".join(m.group("vague").lower().split())], True
     return word_to_number(m.group("num")), False
 
 

@@ -418,10 +418,15 @@ _FIGURE = re.compile(r"\b(?:killed|dead|died|wounded|injured|fatally|casualties)
 
 
 def _headline(claims: list[dict[str, Any]]) -> dict[str, Any]:
-    """The event's own casualty columns: the first claim with a number, else the first (vague) claim."""
+    """The event's own casualty columns: the highest exact figure of any claim (a vague one, counted as ACLED does,
+    only where no claim gives an exact one), and the claim it came from."""
     numeric = [c for c in claims if c["fatalities"] is not None or c["wounded"] is not None]
-    killed = [c for c in claims if c["fatalities"] is not None]
-    wounded = [c for c in claims if c["wounded"] is not None]
+
+    def figures(field: str) -> list[dict[str, Any]]:
+        given = [c for c in claims if c[field] is not None]
+        return [c for c in given if not c["vague"]] or given
+
+    killed, wounded = figures("fatalities"), figures("wounded")
     headline = max(killed, key=lambda c: c["fatalities"]) if killed else (numeric[0] if numeric else None)
     headline = headline or (claims[0] if claims else None)
     return {
@@ -429,7 +434,7 @@ def _headline(claims: list[dict[str, Any]]) -> dict[str, Any]:
         "wounded": max(c["wounded"] for c in wounded) if wounded else None,
         "claimed_by": headline["claimed_by"] if headline else None,
         "casualty_text": headline["text"] if headline else None,
-        "casualties_vague": bool(claims) and not numeric,
+        "casualties_vague": bool(headline and headline["vague"]),
     }
 
 

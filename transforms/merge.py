@@ -102,6 +102,11 @@ def _population(location: str, country: str | None) -> int:
     return max((t.population for t in towns if t.country == country), default=0)
 
 
+def _toll(event: Any) -> int | None:
+    """The exact death toll a report gives ("dozens", coded 12, is no figure to compare)."""
+    return None if event.casualties_vague else event.fatalities
+
+
 def _placed(event: Any, settings: MergeSettings) -> bool:
     return bool(event.location) and (event.geo_precision or 3) <= settings.fine_geo_precision
 
@@ -127,11 +132,8 @@ def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> fl
     day_a, day_b = _day(a), _day(b)
     if day_a is None or day_b is None or abs((day_a - day_b).days) > settings.max_day_gap:
         return None
-    if (
-        a.fatalities
-        and b.fatalities
-        and max(a.fatalities, b.fatalities) > settings.max_toll_ratio * min(a.fatalities, b.fatalities)
-    ):
+    toll_a, toll_b = _toll(a), _toll(b)
+    if toll_a and toll_b and max(toll_a, toll_b) > settings.max_toll_ratio * min(toll_a, toll_b):
         return None
     if _quarter(a) and _quarter(b) and _quarter(a) != _quarter(b):
         return None  # two named quarters of one city ("al-Mazzeh", "Jobar"): two places
@@ -140,7 +142,7 @@ def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> fl
         if a.location.casefold() == b.location.casefold():
             if (
                 _population(a.location, a.country) >= settings.big_city_population
-                and not (day_a == day_b and a.fatalities and b.fatalities)
+                and not (day_a == day_b and toll_a and toll_b)
                 and overlap < settings.big_city_evidence_jaccard
             ):
                 return None  # one big city, and nothing but the city and the day in common
