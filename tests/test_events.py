@@ -281,3 +281,12 @@ def test_a_scraped_dateline_neither_places_nor_dates_the_event_wrongly(extractor
     article = _news(text, dt.date(2016, 10, 26))._replace(published=None)
     events = extractor.extract(article)
     assert [(e.country, e.event_date) for e in events] == [("SY", dt.date(2016, 10, 26))]
+
+
+def test_tear_gas_shells_are_crowd_control_and_a_bombardment_is_shelling_or_air(extractor):
+    text = "Police lobbed teargas shells and fired rounds to disperse a rioting mob in Ahmedabad on Monday."
+    events = extractor.extract(_news(text, dt.date(2002, 3, 26)))
+    assert events and all(e.event_type != "Explosions/Remote violence" for e in events)
+    text = "More than 100 civilians were killed in a regime bombardment of Idlib on Sunday."
+    events = extractor.extract(_news(text, dt.date(2016, 9, 12)))
+    assert [e.sub_event_type for e in events][:1] in (["Shelling/artillery/missile attack"], ["Air/drone strike"])

@@ -87,7 +87,9 @@ _TRIGGERS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         ),
         (r"\bgrenades?\b", ("Grenade",)),
         (
-            r"\b(?:shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|howitzers?)\b",
+            # tear gas shells are crowd control, not shelling
+            r"\b(?:(?<!tear gas )(?<!teargas )(?<!tear-gas )shell(?:ing|ed|s)|artillery|mortars?|rockets?|missiles?|"
+            r"howitzers?|bombard(?:ment|ed|ing))\b",
             ("Shelling/artillery/missile attack", "Air/drone strike"),
         ),
         (
