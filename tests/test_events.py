@@ -290,3 +290,16 @@ def test_tear_gas_shells_are_crowd_control_and_a_bombardment_is_shelling_or_air(
     text = "More than 100 civilians were killed in a regime bombardment of Idlib on Sunday."
     events = extractor.extract(_news(text, dt.date(2016, 9, 12)))
     assert [e.sub_event_type for e in events][:1] in (["Shelling/artillery/missile attack"], ["Air/drone strike"])
+
+
+def test_another_kind_of_event_in_the_same_paragraph_is_an_event_of_its_own(extractor):
+    text = (
+        "Syrian warplanes kill five in Saraqib. "
+        "Government warplanes struck Saraqib in Idlib province on Sunday, killing five civilians. "
+        "Rebels then clashed with the army on the edge of the town, and two fighters were killed."
+    )
+    events = extractor.extract(_news(text, dt.date(2017, 4, 24)))
+    assert sorted((e.event_type, e.location, e.fatalities) for e in events) == [
+        ("Battles", "Saraqib", 2),
+        ("Explosions/Remote violence", "Saraqib", 5),
+    ]

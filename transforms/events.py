@@ -285,8 +285,12 @@ class EventExtractor:
             )
             previous = drafts[-1] if drafts else None
             if previous is not None and previous.paragraph == sentence.paragraph and not own_place:
-                previous.sentences.append(sentence)
-                continue
+                # a sentence naming no place of its own goes on with the event before it, unless it reports
+                # another kind of event there ("... warplanes pounded the town. Rebels shelled the capital")
+                if not _other_kind(label, prob, sentence.text, previous.sub_event_type, self.settings):
+                    previous.sentences.append(sentence)
+                    continue
+                place = previous.place
             if i in refine:
                 label, prob = self._refined(sentence, refine[i])
             if label is None and reported[i] >= self.settings.sure_passage:
@@ -520,7 +524,12 @@ def _without_summaries(events: list[Any]) -> list[Any]:
 
 
 def _same_place_and_day(a: Any, b: Any) -> bool:
-    if a.event_date is None or (a.country, a.event_date) != (b.country, b.event_date):
+    """Whether a headline's event `b` tells of body event `a`: one place, and one day (a headline naming no day,
+    dated by its publication, tells of the week before it)."""
+    if a.event_date is None or b.event_date is None or a.country != b.country:
+        return False
+    undated = (b.date_precision or 1) >= 2 and 0 <= (b.event_date - a.event_date).days <= 7
+    if a.event_date != b.event_date and not undated:
         return False
     if a.location and (a.location or "").casefold() == (b.location or "").casefold():
         return not (_quarter_of(a) and _quarter_of(b) and _quarter_of(a) != _quarter_of(b))
@@ -592,6 +601,15 @@ def _without_dateline(text: str) -> str:
 
 def _has_figures(text: str) -> bool:
     return bool(_FIGURE.search(text)) and bool(find_casualties(text))
+
+
+def _other_kind(label: str | None, prob: float, text: str, previous: str, settings: EventSettings) -> bool:
+    """Whether a sentence is confidently of another ACLED event type than the event it follows."""
+    if label is None or label not in acled.SUB_EVENT_TYPES:
+        return False
+    if acled.event_type(label) == acled.event_type(previous):
+        return False
+    return prob >= settings.typed_passage_confidence or _triggered(text)
 
 
 def _triggered(text: str) -> bool:
