@@ -84,6 +84,8 @@ def test_an_uncased_paragraph_gets_its_place_names_capitalised_and_keeps_its_len
 def test_institutions_abroad_and_quarters_of_a_town_are_placed_where_it_happened(geocoder):
     text = "The defence ministry in Moscow said six bombers struck targets near Aleppo."
     assert [m.text for m in geocoder.gazetteer.mentions(text)] == ["Aleppo"]
+    text = "SANA quoted a source in Hasaka as saying that a suicide bomber struck Qamishli."
+    assert [m.text for m in geocoder.gazetteer.mentions(text, Counter({"SY": 2}))] == ["Qamishli"]
     text = "The huge far-right mob swarmed the Walton area of Liverpool on Saturday."
     place = geocoder.resolve(text, geocoder.context(text))
     assert (place.location, place.location_text, place.country) == ("Liverpool", "Walton", "GB")

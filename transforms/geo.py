@@ -389,11 +389,12 @@ def latin_name(name: str) -> str:
 
 _SPEAKER_BEFORE = re.compile(
     r"(?:ministry|officials?|spokes(?:man|woman|person)|government|headquarters|"
-    r"talks|summit|conference|meeting|envoy|embassy)"
+    r"talks|summit|conference|meeting|envoy|embassy|(?:quoted|told)\s+(?:an?\s+)?sources?)"
     r"\s+(?:in|from)\s+$",
     re.I,
 )
-# (a reporter "in Hasakeh said" speaks from where it happened: only institutions and monitors based abroad)
+# (a reporter "in Hasakeh said" speaks from where it happened: only institutions, monitors based abroad and the
+# sources an agency quotes, "SANA quoted a source in Hasaka as saying", speak from elsewhere)
 _SPEAKER_AFTER = re.compile(r"^-based\b", re.I)
 
 
