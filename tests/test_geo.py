@@ -102,3 +102,11 @@ def test_a_town_spelled_otherwise_than_geonames_spells_it_is_found_in_the_articl
     assert gazetteer.town("Khan Sheikhoun", Counter()) is None
     assert gazetteer.town("Kurdish", syria) is None
     assert gazetteer.town("Observatory", syria) is None
+
+
+def test_a_name_after_a_title_is_a_person_and_the_place_before_it_stays(geocoder):
+    mentions = geocoder.gazetteer.mentions
+    assert [m.text for m in mentions("Russian President Vladimir Putin denounced a drone strike in Ukraine.")] == [
+        "Ukraine"
+    ]
+    assert [m.text for m in mentions("Kharkiv Governor Oleh Syniehubov said two people died.")] == ["Kharkiv"]

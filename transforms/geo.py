@@ -696,6 +696,12 @@ class Gazetteer:
             if _is_person(run, text):
                 continue
             words = list(re.finditer(r"\S+", run.group(0)))
+            # "Russian President Vladimir Putin", "Kharkiv Governor Oleh Syniehubov": a person after the title
+            titled = next(
+                (k for k, w in enumerate(words) if k and _PERSON_TITLE.match(run.group(0)[w.start() :])), None
+            )
+            if titled is not None and " of " not in run.group(0)[words[titled].start() :]:
+                words = words[:titled]
             i = 0
             while i < len(words):
                 matched = False
