@@ -48,3 +48,13 @@ def test_capital_and_bare_ministry_become_the_quoted_ministry(lexicon):
     assert canonical_claimer("Baku", lexicon, article) == "Azerbaijani Defence Ministry"
     assert canonical_claimer("the Defence Ministry", lexicon, article) == "Azerbaijani Defence Ministry"
     assert canonical_claimer("Artsakh Defense Army", lexicon, article) == "Artsakh Defense Army"
+
+
+def test_a_country_that_fires_and_a_states_weapons_act_and_a_speaker_does_not(lexicon):
+    shelling = "Shelling/artillery/missile attack"
+    text = "Indian army says Pakistan fired artillery along the Line of Control."
+    actor1, actor2 = assign_actors(lexicon.find(text), shelling)
+    assert (actor1.name, actor2.name) == ("Military Forces of Pakistan", "Military Forces of India")
+    text = "Indian police said at least seven civilians were killed and 30 others wounded in the Pakistani firing."
+    actor1, actor2 = assign_actors(lexicon.find(text), shelling)
+    assert (actor1.name, actor2.name) == ("Military Forces of Pakistan", "Civilians")

