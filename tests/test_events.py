@@ -303,3 +303,13 @@ def test_another_kind_of_event_in_the_same_paragraph_is_an_event_of_its_own(extr
         ("Battles", "Saraqib", 2),
         ("Explosions/Remote violence", "Saraqib", 5),
     ]
+
+
+def test_a_running_total_is_no_incident(extractor):
+    # FA-KES fakes-0513 (SANA, 30 April 2016), its first sentences
+    text = (
+        "25 civilians killed 80 injured in rocket terrorist attacks on Aleppo city during the past 24 hours. "
+        "25 civilians were killed and more than 80 others were injured due to terrorist attacks on residential "
+        "neighborhoods in Aleppo city during the past 24 hours."
+    )
+    assert extractor.extract(_news(text, dt.date(2016, 4, 30))) == []

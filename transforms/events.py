@@ -52,7 +52,7 @@ class EventSettings:
     typed_passage_floor: float = 0.3
     typed_passage_confidence: float = 0.5
     # A strategic development (an arrest, a base, a defection, looting) starts an event from this probability.
-    strategic_confidence: float = 0.5
+    strategic_confidence: float = 0.75
     # An event dated more than this many days before the publication date is background, not news: news reports
     # the last few days ("on Friday" is at most six days back); of 110 dated development-gold events none is older
     # than five days, while 17 coded events 7-31 days old were all recaps ("On June 23 the SDF broke into ...").
@@ -66,6 +66,14 @@ _NOT_EVENT = re.compile(
     r"threaten(?:ed|s)?|warn(?:ed|s)?|would be|will be|vow(?:ed|s)?|demand(?:ed|s)?|pledg(?:ed|es)|"
     r"expressed (?:concern|regret)|stable|will|plan(?:s|ned|ning)? to|drills?|exercises?|scheduled|"
     r"(?:is|are) expected to|reserves? the right|summon(?:ed|s)?)\b",
+    re.I,
+)
+# A cumulative toll (coding guide rule 1: "640 killed since October") sums many incidents: it is no event of its own.
+_CUMULATIVE = re.compile(
+    r"\b(?:in recent (?:days|weeks|months)|(?:in|during|over) the (?:past|last) (?:\d+|few|several|two|three|24|48|"
+    r"seven|ten)?\s*(?:hours|days|weeks|months|years)|since the (?:start|beginning|outbreak)|"
+    r"so far this (?:year|month)|"
+    r"since (?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4}))\b",
     re.I,
 )
 _TERRITORY = "territory"  # a control trigger: who acts decides between the government and a non-state actor
@@ -270,6 +278,8 @@ class EventExtractor:
             typed = label is not None and (prob >= self.settings.typed_passage_confidence or _triggered(sentence.text))
             if not (self.passages.reports(reported[i]) or (typed and reported[i] >= self.settings.typed_passage_floor)):
                 continue
+            if _CUMULATIVE.search(sentence.text) and _has_figures(sentence.text):
+                continue  # "57 civilians have been killed in recent days": a running total, not an incident
             # a statement, call or threat without a figure must be a sure report to count
             if _NOT_EVENT.search(sentence.text) and not _has_figures(sentence.text):
                 if reported[i] < self.settings.sure_passage:
