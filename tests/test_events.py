@@ -313,3 +313,19 @@ def test_a_running_total_is_no_incident(extractor):
         "neighborhoods in Aleppo city during the past 24 hours."
     )
     assert extractor.extract(_news(text, dt.date(2016, 4, 30))) == []
+
+
+def test_a_strike_without_its_attacker_is_the_articles_one_foreign_strikers(extractor):
+    # after the demo's India-Pakistan live blog (AP, 7 May 2025): the attacker is named paragraphs away
+    text = (
+        "Pakistan says a child was among the dead.\n\n"
+        "India has said it fired missiles at nine sites.\n\n"
+        "Schools were closed across Punjab province on Wednesday.\n\n"
+        "One of the missiles hit a mosque in Muridke, a town near the eastern city of Lahore, killing three people."
+    )
+    events = extractor.extract(_news(text, dt.date(2025, 5, 7)))
+    assert [(e.location, e.actor1, e.country) for e in events] == [("Muridke", "Military Forces of India", "PK")]
+    # two states acting: no guess
+    text += "\n\nPakistan said it struck Indian army posts along the Line of Control."
+    events = extractor.extract(_news(text, dt.date(2025, 5, 7)))
+    assert [(e.location, e.actor1) for e in events] == [("Muridke", None)]

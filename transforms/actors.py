@@ -59,8 +59,11 @@ _ATTACK_KINDS = re.compile(
     r"missiles?|rockets?|attacks?)",
     re.I,
 )
-# "Pakistan fired artillery", "India struck nine sites": a country that acts is its forces
-_COUNTRY_ACTS = r"\s+(?:has\s+|had\s+|have\s+)?(?:fired|struck|shelled|bombed|attacked|launched|targeted|hit)\b"
+# "Pakistan fired artillery", "India said it fired missiles": a country that acts is its forces
+_COUNTRY_ACTS = (
+    r"\s+(?:(?:has\s+|had\s+)?(?:said|says|claimed|claims)\s+it\s+)?(?:has\s+|had\s+|have\s+)?"
+    r"(?:fired|struck|shelled|bombed|attacked|launched|targeted|hit)\b"
+)
 _POLICE_WORDS = r"police(?:men)?|security forces|security personnel|gendarmes?|gendarmerie"
 
 # Generic words, with the ACLED name pattern they give ("{country}" is the article's country name).
@@ -281,6 +284,8 @@ class ActorLexicon:
             iso = self.gazetteer.country_code(m.group("adj"))
             if iso is not None and m.group("adj")[0].isupper():
                 add(f"Military Forces of {self.country_name(iso)}", STATE_FORCES, iso, m)
+                if found and found[-1].start == m.start():
+                    found[-1] = found[-1]._replace(role=AGENT)
         for m in self.capital.finditer(text):
             if _STATE_WORD_ACTIVE.match(text[m.end() :]):
                 iso = self.capitals[m.group("cap")]

@@ -327,9 +327,33 @@ class EventExtractor:
             oldest = anchor - dt.timedelta(days=self.settings.max_event_age_days)
             events = [e for e in events if e.event_date is None or e.event_date >= oldest]
         events = _without_summaries(events)
+        events = self._with_striker(events, article, sentences)
         # an event read from the first sentence alone: a headline or lead summing up what the body reports
         leads = frozenset(stable_id(article.article_id, "0") for d in drafts if [s.index for s in d.sentences] == [0])
         return consolidate(events, leads)
+
+    def _with_striker(self, events: list[Any], article: Article, sentences: list[Sentence]) -> list[Any]:  # type: ignore[valid-type]
+        """A strike or shelling whose sentence names no attacker is the article's one foreign striker's, where the
+        article names exactly one state acting in it ("India said it fired missiles ..." then "One of the missiles hit
+        a mosque in Muridke"): the attacker an analyst reads from the article, not from the sentence."""
+        from transforms.actors import AGENT, STATE_FORCES
+
+        if not any(e.actor1 is None and e.event_type == acled.EXPLOSIONS for e in events):
+            return events
+        texts = [article.title or ""] + [s.text for s in sentences]
+        agents = [a for t in texts for a in self.actors.find(t) if a.role == AGENT and a.type == STATE_FORCES]
+        if len({a.country for a in agents}) != 1 or agents[0].country is None:
+            return events
+        striker = agents[0]
+        return [
+            e._replace(actor1=striker.name, actor1_type=striker.type, actor1_country=striker.country)
+            if e.actor1 is None
+            and e.event_type == acled.EXPLOSIONS
+            and e.country not in (None, striker.country)
+            and e.actor2 != striker.name
+            else e
+            for e in events
+        ]
 
     def _event(
         self,
