@@ -666,7 +666,7 @@ class Gazetteer:
         if self._skeletons is None:
             self._skeletons = {}
             seen: set[tuple[str, float, float]] = set()
-            for towns in self.towns.values():
+            for _, towns in self.towns.items():
                 for t in towns:
                     if t.population >= self.settings.variant_min_population and (t.name, t.latitude) not in seen:
                         seen.add((t.name, t.latitude))
