@@ -39,6 +39,20 @@ def in_ci() -> bool:
 
 
 @contextlib.contextmanager
+def chromium_or_skip():
+    """For a test fixture: the browser, or a skip (a failure under CI) when it cannot run here."""
+    import pytest
+
+    why = missing()
+    if why:
+        if in_ci():
+            pytest.fail(f"the report's browser tests must run under CI: {why}")
+        pytest.skip(why)
+    with chromium() as browser:
+        yield browser
+
+
+@contextlib.contextmanager
 def chromium():
     """A launched browser; close it on exit."""
     from playwright.sync_api import sync_playwright

@@ -12,6 +12,7 @@ from pipelines.cli import main
 from pipelines.demo import DEMO_HOST_INTERVAL_S
 from pipelines.options import ConflictwireOptions
 from pipelines.reading import load_output
+from tests import browser as chromium_helper
 from transforms.settings import FetchSettings
 
 
@@ -30,3 +31,11 @@ def test_the_demo_runs_the_sample_and_ends_with_its_report(tmp_path, capsys):
     events = load_output(str(tmp_path / "demo")).events.num_rows
     assert events > 10 and f"events              {events}" in printed
     assert "<title>conflictwire demo" in report.read_text(encoding="utf-8")
+    with chromium_helper.chromium_or_skip() as browser:
+        page, requests = chromium_helper.open_report(browser, report)
+        assert requests == []
+        assert int(page.eval_on_selector("#events", "t => t.dataset.count")) == events
+        page.select_option("#sort", "claims")
+        page.locator("#events tbody tr").first.click()
+        most = max(len(c or ()) for c in load_output(str(tmp_path / "demo")).events["claims"].to_pylist())
+        assert page.locator("#claims .claim").count() == most > 1

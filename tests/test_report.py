@@ -52,12 +52,7 @@ def parquet(output, sql: str):
 
 @pytest.fixture(scope="module")
 def browser():
-    why = chromium_helper.missing()
-    if why:
-        if chromium_helper.in_ci():
-            pytest.fail(f"the report's browser tests must run under CI: {why}")
-        pytest.skip(why)
-    with chromium_helper.chromium() as launched:
+    with chromium_helper.chromium_or_skip() as launched:
         yield launched
 
 

@@ -340,7 +340,8 @@
     const art = D.articles[a];
     if (!art) return "";
     const outlet = str(art[1]) || "source";
-    return art[0] ? `<a href="${esc(art[0])}" target="_blank" rel="noopener noreferrer">${esc(outlet)}</a>` : esc(outlet);
+    const safe = /^https?:\/\//i.test(art[0] || ""); // only web links become links (never javascript: or file:)
+    return safe ? `<a href="${esc(art[0])}" target="_blank" rel="noopener noreferrer">${esc(outlet)}</a>` : esc(outlet);
   }
   function showDetail(i) {
     openEvent = i;
