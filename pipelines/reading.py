@@ -38,10 +38,17 @@ def committed_runs(root: str) -> frozenset[str]:
     return frozenset(os.path.basename(p)[: -len(".json")] for p in glob.glob(os.path.join(root, "_runs", "*.json")))
 
 
-def read_kind(root: str, kind: str, runs: frozenset[str]) -> pa.Table:
+# What the report and the exports need of an article (its body text stays on disk).
+ARTICLE_COLUMNS = ["article_id", "url", "title", "sitename", "published", "language", "run_id"]
+
+
+def read_kind(root: str, kind: str, runs: frozenset[str], columns: list[str] | None = None) -> pa.Table:
     """Every row of `kind` written by a committed run (an empty table with the kind's schema when none)."""
     schema = SINK_KINDS[kind].arrow_schema()
-    tables = [pq.read_table(path) for path in sorted(glob.glob(os.path.join(root, kind, "dt=*", "*.parquet")))]
+    if columns:
+        schema = pa.schema([schema.field(name) for name in columns])
+    paths = sorted(glob.glob(os.path.join(root, kind, "dt=*", "*.parquet")))
+    tables = [pq.read_table(path, columns=columns) for path in paths]
     if not tables:
         return schema.empty_table()
     table = pa.concat_tables(tables, promote_options="default")
@@ -79,7 +86,7 @@ def load_output(root: str, since: dt.date | None = None, countries: tuple[str, .
     if not runs:
         raise OutputError(f"{root!r} holds no committed run (no _runs/*.json): is it a conflictwire output?")
     events = latest_per_event(read_kind(root, "events", runs))
-    articles = read_kind(root, "articles", runs)
+    articles = read_kind(root, "articles", runs, ARTICLE_COLUMNS)
     dead = read_kind(root, "dead_letters", runs)
     status = read_kind(root, "feed_status", runs)
     if since is not None:

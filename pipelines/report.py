@@ -128,28 +128,28 @@ def build_payload(data: Output, title: str, filters: dict) -> dict:
     """The report's data, column by column, strings dictionary-encoded."""
     strings = _Dict()
     events = data.events.to_pylist()
+    # Only the articles the events cite travel with the page (most fetched articles report no event).
+    by_id = {a["article_id"]: a for a in data.articles.to_pylist()}
     article_index: dict[str, int] = {}
-    articles = []
-    for article in data.articles.to_pylist():
-        article_index[article["article_id"]] = len(articles)
-        articles.append(
-            [
-                article["url"],
-                strings(article.get("sitename") or urlsplit(article["url"] or "").hostname),
-                article.get("title"),
-                _iso(article.get("published")),
-                article.get("language"),
-            ]
-        )
+    articles: list[list] = []
 
     def article_ref(article_id: str | None, fallback_url: str | None) -> int:
-        if article_id in article_index:
-            return article_index[article_id]
         if article_id is None:
             return -1
-        # An event whose article row is not in the output (another run's, filtered out): keep its link.
-        article_index[article_id] = len(articles)
-        articles.append([fallback_url, strings(urlsplit(fallback_url or "").hostname), None, None, None])
+        if article_id not in article_index:
+            # An article row may be missing (written by a run outside the output): the event's link still shows.
+            article = by_id.get(article_id) or {"url": fallback_url}
+            url = article.get("url")
+            article_index[article_id] = len(articles)
+            articles.append(
+                [
+                    url,
+                    strings(article.get("sitename") or urlsplit(url or "").hostname),
+                    article.get("title"),
+                    _iso(article.get("published")),
+                    article.get("language"),
+                ]
+            )
         return article_index[article_id]
 
     columns: dict[str, list] = {key: [] for key in EVENT_COLUMNS}

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.report import ASSETS, country_outlines, write_report
+from pipelines.reading import load_output
+from pipelines.report import ASSETS, build_payload, country_outlines, write_report
 from tests import browser as chromium_helper
 from tests.report_data import T0, synthetic_rows, write_output
 
@@ -22,6 +23,8 @@ def output(tmp_path_factory):
     """A committed run r1, an older version of one event (committed run r0) and an uncommitted run r2."""
     root = tmp_path_factory.mktemp("report-output")
     rows = synthetic_rows(N_EVENTS)
+    uncited = dict(rows["articles"][0], article_id="not-an-event", url="https://news.example/markets", title="Stocks")
+    rows["articles"].append(uncited)
     write_output(root, rows, "r1")
     old = dict(rows["events"][5], run_id="r0", extracted_at=T0 - dt.timedelta(days=1), sub_event_type="Attack")
     old.update(event_type="Violence against civilians", fatalities=999)
@@ -97,6 +100,13 @@ def test_the_base_map_is_natural_earth_decoded_from_the_vendored_topojson():
         for ring in c["rings"]:
             assert ring[:2] == ring[-2:], f"{c['name']}: an unclosed ring"
     assert (ASSETS / "LICENSE-world-atlas.txt").exists() and "Natural Earth" in (ASSETS / "NOTICE.md").read_text()
+
+
+def test_the_page_carries_the_cited_articles_only(output):
+    payload = build_payload(load_output(str(output)), "t", {})
+    cited = {a for (ids,) in parquet(output, "SELECT source_article_ids FROM events") for a in ids}
+    assert len(payload["articles"]) == len(cited) and payload["counts"]["articles"] == len(cited) + 1
+    assert "https://news.example/markets" not in {a[0] for a in payload["articles"]}
 
 
 def test_the_page_references_nothing_outside_itself(report):
