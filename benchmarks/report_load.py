@@ -4,8 +4,9 @@ Writes a run output of N synthetic events (tests/report_data.py: 1-3 claims and 
 evidence sentences), renders `conflictwire report` on it, opens it from file:// in Debian's Chromium and prints:
 
 - the time to write the report, and its size;
-- load time: from navigation until the page says the map, timeline and table are drawn (`data-ready`), as
-  seen from outside (wall clock) and inside the page (performance.now, which starts at navigation);
+- load time: from navigation until the page says the map, timeline and table are drawn and painted
+  (`data-ready`), as seen from outside (wall clock) and inside the page (performance.now, which starts at
+  navigation), and until the second blob (what an event's detail and the text search read) is inflated;
 - filter response: a country filter, an event-type filter and the first free-text filter (which builds the
   search index), each from the change until all three views are redrawn and painted (wall clock, playwright's
   round trips included), and the filtering and drawing alone (in the page);
@@ -41,14 +42,26 @@ PAINTED = "() => new Promise(resolve => requestAnimationFrame(() => setTimeout(r
 
 def measure(browser, report: Path) -> dict:
     started = time.monotonic()
-    page, requests = chromium_helper.open_report(browser, report, timeout_ms=120_000)
+    page, requests = chromium_helper.open_report(browser, report, timeout_ms=120_000, wait_for_detail=False)
     wall = time.monotonic() - started
+    # A filter at once, while the detail chunks are still being inflated: the page must answer it now.
+    t = time.monotonic()
+    page.select_option("#f-type", index=2)
+    page.evaluate(PAINTED)
+    early_filter = (time.monotonic() - t) * 1000
+    detail_pending = page.evaluate("document.body.dataset.detail") != "1"
+    page.select_option("#f-type", "")
+    page.wait_for_function("document.body.dataset.detail", timeout=120_000)
     timing = page.evaluate("window.reportTiming")
     out = {
         "load_wall_s": wall,
         "ready_in_page_ms": timing["readyMs"],  # navigation start -> first frame painted with all three views
         "inflate_ms": timing["inflateMs"],
         "first_draw_ms": timing["drawMs"],
+        "detail_in_page_ms": page.evaluate("window.reportTiming.detailMs"),  # the detail chunks inflated
+        "ready_to_filtered_s": wall + early_filter / 1000,  # drawn, then a filter answered and painted
+        "filter_at_once_wall_ms": early_filter,
+        "detail_still_loading": float(detail_pending),
         "requests": requests,
     }
     country = page.eval_on_selector("#f-country", "s => s.options[1] && s.options[1].value")

@@ -4,7 +4,8 @@ A map of the events on Natural Earth country outlines, a timeline by event type,
 event's claims side by side with their evidence and sources, and feed health. Everything (data, base map,
 script, style) is inside the one file: no CDN, no tile server, no request at all. The data travel as gzip
 compressed JSON, column by column with dictionary-encoded strings, which the page inflates with the browser's
-own DecompressionStream; the table is paginated and the timeline binned, so 100,000 events stay usable
+own DecompressionStream (what the views draw first, the detail after the first paint); the table is paginated,
+the timeline binned and the map's marks merged per pixel, so 100,000 events stay usable
 (benchmarks/report_load.py measures it).
 """
 
@@ -29,8 +30,11 @@ EPOCH = dt.date(1970, 1, 1)
 # The event columns the page reads (see report.js): short names, since each appears once per payload.
 EVENT_COLUMNS = (
     "id day dp type sub dis a1 a2 t1 t2 cc loc ltxt adm1 adm2 lat lon gp gs fat wnd by ctxt vague ev dtxt conf lang n"
-    " src claims"
+    " nc src claims"
 ).split()
+# What only an event's detail and the free-text search read: a second blob, inflated after the first paint.
+DETAIL_COLUMNS = ("ev", "ctxt", "dtxt", "src", "claims")
+DETAIL_CHUNK_EVENTS = 10_000
 
 
 class _Dict:
@@ -187,6 +191,7 @@ def build_payload(data: Output, title: str, filters: dict) -> dict:
             [article_ref(a, e["source_url"] if a == e["article_id"] else None) for a in e["source_article_ids"] or ()]
             or [article_ref(e["article_id"], e["source_url"])]
         )
+        columns["nc"].append(len(e["claims"] or ()))
         columns["claims"].append(
             [
                 [
@@ -222,14 +227,36 @@ def build_payload(data: Output, title: str, filters: dict) -> dict:
     }
 
 
+def _blob(value: dict) -> str:
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, 6, mtime=0)).decode("ascii")
+
+
 def render(payload: dict) -> str:
-    """The HTML page: the template with its style, script and the gzip+base64 data inlined."""
-    blob = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6, mtime=0)
+    """The HTML page: the template with its style, script and the data inlined as two gzip+base64 blobs.
+
+    The first holds what the map, timeline and table draw; the second what only an event's detail and the text
+    search read (evidence, claims, sources, articles), which the page inflates after its first paint.
+    """
+    core = dict(payload, events={k: v for k, v in payload["events"].items() if k not in DETAIL_COLUMNS})
+    del core["articles"]
+    # The detail goes in chunks, inflated one after another, so that the page answers clicks and filters while
+    # it reads them (each chunk holds the main thread for a moment, not the whole detail for seconds).
+    events, articles = payload["events"], payload["articles"]
+    chunks = max(1, -(-len(events["id"]) // DETAIL_CHUNK_EVENTS))
+    article_step = -(-len(articles) // chunks) or 1
+    tags = []
+    for c in range(chunks):
+        part = {
+            "events": {k: events[k][c * DETAIL_CHUNK_EVENTS : (c + 1) * DETAIL_CHUNK_EVENTS] for k in DETAIL_COLUMNS},
+            "articles": articles[c * article_step : (c + 1) * article_step],
+        }
+        tags.append(f'<script class="detail-data" type="application/octet-stream">{_blob(part)}</script>')
     template = (ASSETS / "report.html").read_text(encoding="utf-8")
     page = template.replace("/*STYLE*/", (ASSETS / "report.css").read_text(encoding="utf-8"))
     page = page.replace("<!--TITLE-->", _escape(payload["title"]))
     page = page.replace("/*SCRIPT*/", (ASSETS / "report.js").read_text(encoding="utf-8"))
-    return page.replace("<!--DATA-->", base64.b64encode(blob).decode("ascii"))
+    return page.replace("<!--DATA-->", _blob(core)).replace("<!--DETAIL-->", "\n".join(tags))
 
 
 def _escape(text: str) -> str:

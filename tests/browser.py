@@ -65,9 +65,10 @@ def chromium():
             browser.close()
 
 
-def open_report(browser, path, viewport=(1400, 1000), timeout_ms: int = 60_000):
+def open_report(browser, path, viewport=(1400, 1000), timeout_ms: int = 60_000, wait_for_detail: bool = True):
     """Open a report file from disk; returns (page, requests), requests being every URL the page asked for
-    other than the report itself. Waits until the page says it has drawn.
+    other than the report itself. Waits until the page says it has drawn (and, with `wait_for_detail`, until it
+    has inflated the events' detail too).
 
     The page's own Content-Security-Policy (which forbids every fetch) is bypassed here, so that a request the
     page tried to make would be made, and counted, rather than silently refused.
@@ -80,6 +81,8 @@ def open_report(browser, path, viewport=(1400, 1000), timeout_ms: int = 60_000):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     page.wait_for_function("document.body.dataset.ready", timeout=timeout_ms)
+    if wait_for_detail and page.evaluate("document.body.dataset.ready") == "1":
+        page.wait_for_function("document.body.dataset.detail || document.body.dataset.ready != '1'", timeout=timeout_ms)
     if page.evaluate("document.body.dataset.ready") != "1" or errors:
         raise AssertionError(f"the report failed to draw: {errors or page.text_content('#summary')}")
     return page, requests

@@ -9,6 +9,7 @@ import struct
 import duckdb
 import pytest
 
+from pipelines import report as report_module
 from pipelines.cli import main
 from pipelines.reading import load_output
 from pipelines.report import ASSETS, build_payload, country_outlines, write_report
@@ -38,6 +39,17 @@ def output(tmp_path_factory):
 def report(output, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.html"
     write_report(str(output), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def chunked_report(output, tmp_path_factory):
+    """The same report with its detail in chunks of 64 events (100,000 events come in chunks of 10,000)."""
+    path = tmp_path_factory.mktemp("report") / "chunked.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report_module, "DETAIL_CHUNK_EVENTS", 64)
+        write_report(str(output), str(path))
+    assert path.read_text(encoding="utf-8").count('class="detail-data"') == 5  # 300 events
     return path
 
 
@@ -187,12 +199,15 @@ def test_a_filter_changes_the_map_the_timeline_and_the_table_together(browser, r
     page.close()
 
 
-def test_an_events_detail_shows_every_claim_with_its_evidence_and_sources(browser, report, output):
+@pytest.mark.parametrize("which", ["report", "chunked_report"])
+@pytest.mark.parametrize("pick", ["first", "last"])
+def test_an_events_detail_shows_every_claim_with_its_evidence_and_sources(browser, output, request, which, pick):
     (event_id, claims, evidence, source_ids) = parquet(
         output,
-        "SELECT event_id, claims, evidence, source_article_ids FROM events WHERE len(claims) = 3 ORDER BY event_id",
+        "SELECT event_id, claims, evidence, source_article_ids FROM events WHERE len(claims) = 3 "
+        f"ORDER BY event_date {'DESC' if pick == 'first' else 'ASC'}, event_id {'ASC' if pick == 'first' else 'DESC'}",
     )[0]
-    page, _ = chromium_helper.open_report(browser, report)
+    page, _ = chromium_helper.open_report(browser, request.getfixturevalue(which))
     page.fill("#f-text", event_id)
     assert counts(page)["table"] == 1
     page.locator("#events tbody tr").first.click()

@@ -8,19 +8,24 @@
   const fmt = (n) => (n == null ? "" : Number(n).toLocaleString("en"));
 
   // --- data -------------------------------------------------------------------------------------------------
-  const b64 = $("data").textContent.trim();
-  let bytes;
-  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64);
-  else {
-    const raw = atob(b64);
-    bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  async function inflate(element) {
+    const b64 = element.textContent.trim();
+    let bytes;
+    if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64);
+    else {
+      const raw = atob(b64);
+      bytes = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    }
+    const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+    return JSON.parse(text);
   }
-  const Tb = performance.now();
-  const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
-  const Tz = performance.now();
-  const D = JSON.parse(text);
+  const D = await inflate($("data"));
   const T1 = performance.now();
+  // The detail blob (evidence, claims, sources, articles) is inflated after the first paint; until then an
+  // event's detail or a text search waits for it.
+  let detailLoaded = false, releaseDetail;
+  const detailReady = new Promise((resolve) => (releaseDetail = resolve));
   const S = D.strings;
   const E = D.events;
   const N = D.counts.events;
@@ -93,6 +98,11 @@
     const from = dayOf($("f-from").value), to = dayOf($("f-to").value);
     const actor = $("f-actor").value.trim().toLowerCase();
     const words = $("f-text").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length && !detailLoaded) {
+      $("shown").textContent = "loading the text index ...";
+      detailReady.then(applyFilters);
+      return;
+    }
     const hay = words.length ? searchText() : null;
     actorCache.clear();
     const out = new Int32Array(N);
@@ -131,7 +141,7 @@
       "date": (i) => -(E.day[i] ?? -1e9),
       "date-asc": (i) => E.day[i] ?? 1e9,
       "fat": (i) => -(E.fat[i] ?? -1),
-      "claims": (i) => -(E.claims[i] || []).length,
+      "claims": (i) => -E.nc[i],
       "sources": (i) => -(E.n[i] || 0),
     }[how];
     const arr = Array.from(sel);
@@ -151,7 +161,7 @@
       rows.push(`<tr data-i="${i}" data-id="${esc(E.id[i])}"${i === openEvent ? ' class="open"' : ""}><td>${dayText(E.day[i])}</td>` +
         `<td>${esc(str(E.cc[i]))}</td><td>${esc(str(E.type[i]))}</td><td>${esc(str(E.sub[i]))}</td><td>${esc(str(E.a1[i]))}</td>` +
         `<td>${esc(str(E.a2[i]))}</td><td>${esc(str(E.loc[i]))}</td><td class="prec${gp || 3}">${esc(PREC[gp] || "")}</td>` +
-        `<td class="num">${fmt(E.fat[i])}</td><td class="num">${fmt(E.wnd[i])}</td><td class="num">${(E.claims[i] || []).length}</td>` +
+        `<td class="num">${fmt(E.fat[i])}</td><td class="num">${fmt(E.wnd[i])}</td><td class="num">${E.nc[i]}</td>` +
         `<td class="num">${fmt(E.n[i])}</td></tr>`);
     }
     $("events").querySelector("tbody").innerHTML = rows.join("");
@@ -344,6 +354,7 @@
     return safe ? `<a href="${esc(art[0])}" target="_blank" rel="noopener noreferrer">${esc(outlet)}</a>` : esc(outlet);
   }
   function showDetail(i) {
+    if (!detailLoaded) { detailReady.then(() => showDetail(i)); return; }
     openEvent = i;
     const claims = E.claims[i] || [];
     const cards = claims.map((c, k) => `<div class="claim" data-claim="${k}"><div class="who">${esc(str(c[0]) || "unattributed")}</div>` +
@@ -392,7 +403,7 @@
     shown.dataset.count = sel.length;
     shown.textContent = `${fmt(sel.length)} of ${fmt(N)} events`;
   }
-  window.reportTiming = { base64Ms: Tb - T0, gunzipMs: Tz - Tb, parseMs: T1 - Tz, inflateMs: T1 - T0, setupMs: performance.now() - T1 };
+  window.reportTiming = { inflateMs: T1 - T0, setupMs: performance.now() - T1 };
   window.addEventListener("resize", () => drawAll());
   fitView();
   applyFilters();
@@ -402,6 +413,19 @@
   window.reportTiming.scriptToPaintMs = performance.now() - T0;
   window.reportTiming.readyMs = performance.now(); // since navigation started
   document.body.dataset.ready = "1";
+  const parts = { events: {}, articles: [] };
+  for (const element of document.querySelectorAll("script.detail-data")) {
+    await new Promise((resolve) => setTimeout(resolve, 0)); // let clicks and filters in between chunks
+    const part = await inflate(element);
+    for (const [k, v] of Object.entries(part.events)) (parts.events[k] = parts.events[k] || []).push(v);
+    parts.articles.push(part.articles);
+  }
+  for (const [k, v] of Object.entries(parts.events)) E[k] = [].concat(...v);
+  D.articles = [].concat(...parts.articles);
+  detailLoaded = true;
+  window.reportTiming.detailMs = performance.now(); // since navigation started
+  document.body.dataset.detail = "1";
+  releaseDetail();
 })().catch((err) => {
   document.body.dataset.ready = "error";
   document.getElementById("summary").textContent = "The report could not be drawn: " + err;
