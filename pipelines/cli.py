@@ -19,6 +19,10 @@ commands:
            conflictwire analyze --input F.jsonl --output F.jsonl   (- for stdin/stdout)
   demo     serve the bundled offline sample on 127.0.0.1 and run the pipeline on it
            conflictwire demo [--output DIR]
+  report   one self-contained HTML file (map, timeline, table, claims, feed health) from a run's output
+           conflictwire report --input DIR --output report.html [--since YYYY-MM-DD] [--country CC]...
+  export   events as an ACLED-style CSV, GeoJSON or PLOVER-style JSON lines
+           conflictwire export --input DIR --format acled-csv|geojson|plover --output FILE [--since ...]
 """
 
 
@@ -59,7 +63,19 @@ def _demo(argv: list[str]) -> int:
     return demo_main(argv)
 
 
-COMMANDS = {"run": _run, "analyze": _analyze, "demo": _demo}
+def _report(argv: list[str]) -> int:
+    from pipelines.report import main as report_main
+
+    return report_main(argv)
+
+
+def _export(argv: list[str]) -> int:
+    from pipelines.export import main as export_main
+
+    return export_main(argv)
+
+
+COMMANDS = {"run": _run, "analyze": _analyze, "demo": _demo, "report": _report, "export": _export}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
-        print(f"conflictwire: unknown command {command!r} (run, analyze or demo)", file=sys.stderr)
+        print(f"conflictwire: unknown command {command!r} (run, analyze, demo, report or export)", file=sys.stderr)
         return 2
     try:
         return COMMANDS[command](rest)
