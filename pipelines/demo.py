@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from pipelines.replay import ReplayServer
-from pipelines.run import print_counters, run_batch
+from pipelines.run import print_counters, print_written, run_batch
 from transforms.sinks import read_rows
 
 SAMPLE = Path(__file__).resolve().parent / "sample"
@@ -81,5 +81,6 @@ def main(argv: list[str]) -> int:
             ]
         )
     print_counters(result.counters)
+    print_written(result.written)
     print_summary(summarize(args.output, result.run_id), time.monotonic() - started, args.output)
     return 0

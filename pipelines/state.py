@@ -87,6 +87,17 @@ def commit_run(output: str, run_id: str, summary: dict | None = None) -> str:
     return path
 
 
+def uncommit_run(output: str, run_id: str) -> bool:
+    """Take a run's commit marker back (before a retry of its slot rewrites it); True when there was one."""
+    if output.startswith("bq://"):
+        return False
+    path = marker_path(output, run_id)
+    if not FileSystems.exists(path):
+        return False
+    FileSystems.delete([path])
+    return True
+
+
 def committed_runs(output: str, since: dt.datetime | None = None) -> frozenset[str]:
     """Ids of the runs that committed (at or after `since`, by the marker's modification time, when given)."""
     try:
