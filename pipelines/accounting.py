@@ -80,7 +80,7 @@ def reconcile(feeds, rows: dict[str, list[dict]], counters: dict | None = None) 
     if unaccounted:
         feed, new = unaccounted[0]
         problems.append(
-            f"{_plural(len(unaccounted), 'feed')}' new items are not each an article or a dead letter "
+            f"the new items of {_plural(len(unaccounted), 'feed')} are not each an article or a dead letter "
             f"(first: {feed} has {new} new, {articles[feed]} articles, {dead[feed]} item dead letters)"
         )
     ids = collections.Counter(a["article_id"] for a in rows["articles"])
