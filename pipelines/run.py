@@ -18,7 +18,7 @@ from pipelines.accounting import check_run
 from pipelines.options import ConflictwireOptions, with_default_runner
 from pipelines.planning import check_output_location, load_feeds, plan_run, plan_without_state
 from pipelines.results import RunFailed, RunResult, UsageError, counters_of, print_counters, print_written
-from pipelines.state import commit_run, uncommit_run
+from pipelines.state import commit_run, discard_run
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,10 @@ def run_batch(argv: list[str]) -> RunResult:
     plan = plan_run(options)
     location = plan.state_location or plan.output
     runner = str(options.view_as(StandardOptions).runner)
-    # A retry of a slot that already committed: take its marker back first, so that no reader sees the old
-    # attempt's rows of one kind beside the new attempt's rows of another while the sinks replace them.
-    uncommit_run(location, plan.run_id)
+    # A retry of the slot: take back its marker and remove what earlier attempts wrote, so that no reader sees an
+    # old attempt's rows of one kind beside the new attempt's of another, and the read-back below finds this
+    # attempt's output only.
+    discard_run(location, plan.run_id)
     started = time.monotonic()
     pipeline = beam.Pipeline(options=options)
     batch.build(pipeline, plan)
