@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms import userstate, window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.transforms.timeutil import TimeDomain
@@ -329,6 +329,8 @@ def stream_sink(run: batch.RunPlan) -> beam.PTransform:
 
 def plan_stream(argv: list[str]) -> tuple[PipelineOptions, StreamPlan]:
     options = with_default_runner(PipelineOptions(argv))
+    if "dask" in str(options.view_as(StandardOptions).runner).lower():
+        raise UsageError("the Dask runner runs batch only: stream on Dataflow, Flink or the local runner")
     opts = options.view_as(ConflictwireOptions)
     try:
         interval = parse_duration(opts.poll_interval)

@@ -162,3 +162,10 @@ def test_a_stream_merges_reports_into_events_that_runs_before_it_recorded():
             merged | beam.Map(lambda e: (e.event_id, tuple(e.source_article_ids))),
             equal_to([("batch-run-e0", ("batch-run", "ap"))]),
         )
+
+
+def test_streaming_on_the_dask_runner_is_refused_in_one_line():
+    from pipelines.results import UsageError
+
+    with pytest.raises(UsageError, match="Dask runner runs batch only"):
+        run_streaming(["--streaming", "--runner", "DaskRunner", "--feeds", "f.txt", "--output", "out"])
