@@ -12,19 +12,22 @@ Beam's own `apache_beam.runners.dask.dask_runner.DaskRunner` (Beam 2.77) transla
    feeds would be fetched twice);
 5. it reports no metrics.
 
-The runner here keeps Beam's translation of Create, GroupByKey and Flatten and replaces three pieces: the ParDo
-step (outputs gathered after `finish_bundle`, tagged by output, split per consumer; side inputs passed in as
-computed dask values, so they are computed once; the DoFn unpickled afresh per bundle, never shared between a
-worker's threads), the visitor (every leaf of the graph is computed) and the cluster (a LocalCluster of
-`--dask_workers` processes unless `--dask_client_address` or `--dask_scheduler_file` names one). Metrics stay
-unreported (5): the driver reads the run's counts back from its output instead (`pipelines/accounting.py`).
-Batch only, global windows only: streaming stays on Dataflow, Flink or the local runners (docs/deploy-and-scale.md).
+The runner here keeps Beam's translation of Create, GroupByKey and Flatten and replaces three pieces: the ParDo step
+(outputs gathered after `finish_bundle`, tagged by output, split per consumer; side inputs passed in as computed
+dask values, so they are computed once; one DoFn instance per worker thread, set up once and reused bundle after
+bundle, never shared between threads), the visitor (every leaf of the graph is computed) and the cluster (a
+LocalCluster of `--dask_workers` processes unless `--dask_client_address` or `--dask_scheduler_file` names one).
+Metrics stay unreported (5): the driver reads the run's counts back from its output instead
+(`pipelines/accounting.py`). Batch only, global windows only: streaming stays on Dataflow, Flink or the local
+runners (docs/deploy-and-scale.md).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import threading
 from typing import Any
 
 from apache_beam import DoFn, ParDo, pvalue
@@ -91,9 +94,24 @@ def _windowed(item, window_fn):
     return get_windowed_value(item, window_fn)
 
 
+_THREAD = threading.local()
+
+
+def _dofn(fn_bytes: bytes):
+    """This worker thread's instance of a DoFn, and whether it is new (to be set up). One instance per thread and
+    DoFn, reused bundle after bundle as Beam's runners do: `setup` (the models) runs once per thread, not per
+    bundle, and a thread never shares an instance with another. `teardown` goes with the worker process."""
+    instances = _THREAD.__dict__.setdefault("dofns", {})
+    key = hashlib.sha256(fn_bytes).digest()
+    if key in instances:
+        return instances[key], False
+    fn = instances[key] = pickler.loads(fn_bytes)
+    return fn, True
+
+
 def _run_bundle(items, fn_bytes, label, window_fn, args, kwargs, side_specs, *side_values):
     """One dask partition through a DoFn, `finish_bundle` included: [(tag, element)], tag None for the main output."""
-    fn = pickler.loads(fn_bytes)
+    fn, new = _dofn(fn_bytes)
     outputs = _Outputs()
     handler = _OutputHandler(
         window_fn=window_fn,
@@ -118,12 +136,12 @@ def _run_bundle(items, fn_bytes, label, window_fn, args, kwargs, side_specs, *si
         user_state_context=None,
         bundle_finalizer_param=DoFn.BundleFinalizerParam(),
     )
-    invoker.invoke_setup()
+    if new:
+        invoker.invoke_setup()
     invoker.invoke_start_bundle()
     for item in items:
         invoker.invoke_process(item)
     invoker.invoke_finish_bundle()
-    invoker.invoke_teardown()
     return outputs.values
 
 
