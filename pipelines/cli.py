@@ -6,15 +6,8 @@ import argparse
 import logging
 import sys
 
-from pipelines.run import (
-    RunFailed,
-    UsageError,
-    dataflow_dry_run,
-    dry_run_requested,
-    print_counters,
-    print_written,
-    run_batch,
-)
+from pipelines.results import RunFailed, print_written
+from pipelines.run import UsageError, dataflow_dry_run, dry_run_requested, print_counters, run_batch
 
 USAGE = """conflictwire <command> [options]
 
