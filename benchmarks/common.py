@@ -75,6 +75,19 @@ def corpora_available() -> bool:
     return EXTRACTION_BENCHMARK.exists() or FUNDUS.exists()
 
 
+def sample_pages() -> list[Page]:
+    """The 26 real pages of the bundled demo sample (pipelines/sample), for runs on a clone without the corpora."""
+    sample = Path(__file__).resolve().parent.parent / "pipelines" / "sample"
+    routes = json.loads((sample / "manifest.json").read_text(encoding="utf-8"))["routes"]
+    pages = []
+    for route_path, route in sorted(routes.items()):
+        path = sample / route["file"]
+        if route.get("feed") or not path.name.endswith(".gz"):
+            continue
+        pages.append(Page(f"sample/{path.name}", "https:/" + route_path, gzip.decompress(path.read_bytes()), path))
+    return pages
+
+
 def require_corpora() -> None:
     """Exit with a one-line explanation when ../shared/data is absent (a fresh clone)."""
     if not corpora_available():

@@ -1,14 +1,19 @@
-"""Scaling of the batch pipeline from one to two worker processes (`--direct_running_mode=multi_processing`).
+"""Scaling of the batch pipeline: the in-process runner against a dask.distributed cluster of 1 and 2 workers.
 
-    .venv/bin/python benchmarks/scaling.py                        # 300 articles, 2 rounds
-    .venv/bin/python benchmarks/scaling.py --articles 1000 --rounds 1 --workers 1 2
+    .venv/bin/python benchmarks/scaling.py                                  # 1,000 articles, 1 round
+    .venv/bin/python benchmarks/scaling.py --articles 1000 --rounds 2 --workers 1 2
+    .venv/bin/python benchmarks/scaling.py --variants multi_processing --workers 1 2   # Beam's own multi-process
 
-Each round runs the pipeline once per worker count, alternating the order between rounds, on the FnApiRunner with
-`--direct_running_mode=multi_processing --direct_num_workers=N` (plus the in-process runner for reference). Each run
-is a fresh Python process (SDK worker subprocesses die with it); its peak resident memory includes those workers.
-Speed-up is the median over rounds of time(1 worker) / time(N workers). The machine is shared: the figures say
-what two processes gain on it at the time of the run, not what two dedicated cores would.
-Prints figures only; nothing here passes or fails.
+Variants: `in_memory` (the FnApiRunner in this process, the default runner), `dask` (`--runner DaskRunner`: a
+LocalCluster of N worker processes of one thread each, started by the run), `multi_processing` (the FnApiRunner with
+`--direct_running_mode=multi_processing --direct_num_workers=N`). Each round runs every variant once, alternating the
+order between rounds, each in a fresh Python process (its workers die with it); peak resident memory includes the
+worker processes. The replay is a loopback server in its own process, `--hosts` ports standing for as many sites,
+serving `--articles` articles cycled over the real pages of the shared corpora (or, on a clone without them, the
+26 pages of the bundled demo sample: `--pages sample`). Articles and events are counted in the run's output.
+Speed-up is the median over rounds of time(x1) / time(xN) per runner, and time(in_memory) / time(variant).
+The machine is shared: the figures say what N processes gain on it at the time of the run, not what N dedicated
+cores would. Prints figures only; nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -28,22 +33,17 @@ import common  # noqa: E402
 MEMORY = Path(__file__).resolve().parent / "memory.py"
 
 
-def run(variant: str, workers: int, feeds_file: Path, output: Path) -> dict | None:
-    beam_args = []
+def beam_args(variant: str, workers: int) -> list[str]:
     if variant == "multi_processing":
-        beam_args = [f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
-    command = [
-        sys.executable,
-        str(MEMORY),
-        "--child",
-        "beam",
-        "--feeds-file",
-        str(feeds_file),
-        "--output",
-        str(output),
-        "--",
-        *beam_args,
-    ]
+        return [f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
+    if variant == "dask":
+        return ["--runner", "DaskRunner", f"--dask_workers={workers}", "--dask_threads_per_worker=1"]
+    return []
+
+
+def run(variant: str, workers: int, feeds_file: Path, output: Path) -> dict | None:
+    command = [sys.executable, str(MEMORY), "--child", "beam", "--feeds-file", str(feeds_file)]
+    command += ["--output", str(output), "--", *beam_args(variant, workers)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         print(f"  {variant} x{workers}: failed\n{done.stderr[-3000:]}", file=sys.stderr)
@@ -53,23 +53,37 @@ def run(variant: str, workers: int, feeds_file: Path, output: Path) -> dict | No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=300, help="articles in the replay (default 300)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds over the worker counts (default 2)")
+    parser.add_argument("--articles", type=int, default=1000, help="articles in the replay (default 1000)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds over the variants (default 1)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=("in_memory", "dask", "multi_processing"),
+        default=["in_memory", "dask"],
+        help="runners to compare (default in_memory dask)",
+    )
     parser.add_argument(
         "--hosts",
         type=int,
         default=8,
         help="loopback ports the replay is spread over; each counts as one news site (default 8)",
     )
-    parser.add_argument("--no-in-memory", action="store_true", help="skip the in-process reference run")
+    parser.add_argument(
+        "--pages",
+        choices=("auto", "corpora", "sample"),
+        default="auto",
+        help="pages replayed: the shared corpora, the bundled sample, or the corpora where present (default)",
+    )
     args = parser.parse_args(argv)
-    common.require_corpora()
+    use_sample = args.pages == "sample" or (args.pages == "auto" and not common.corpora_available())
+    if not use_sample:
+        common.require_corpora()
     common.print_machine()
-    pages = common.load_pages()
-    variants = [("multi_processing", n) for n in args.workers]
-    if not args.no_in_memory:
-        variants.insert(0, ("in_memory", 1))
+    pages = common.sample_pages() if use_sample else common.load_pages()
+    print(f"pages: {len(pages)} distinct real pages ({'bundled sample' if use_sample else 'shared corpora'}), cycled")
+    variants = [(v, 1) if v == "in_memory" else (v, n) for v in args.variants for n in args.workers]
+    variants = list(dict.fromkeys(variants))
     seconds: dict[tuple[str, int], list[float]] = {v: [] for v in variants}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,23 +104,27 @@ def main(argv: list[str] | None = None) -> int:
                             figures["seconds"],
                             args.articles / figures["seconds"],
                             figures["articles"],
+                            figures["events"],
                             figures["peak_mib"],
                             figures["processes"],
                         )
                     )
                     print(f"  {rows[-1][0]}: {figures['seconds']:.1f}s", flush=True)
     common.print_table(
-        f"Batch pipeline, {args.articles} articles, by worker processes",
-        ("run", "seconds", "articles/s", "extracted", "peak MiB", "processes"),
+        f"Batch pipeline, {args.articles} articles, by runner and worker processes",
+        ("run", "seconds", "articles/s", "articles", "events", "peak MiB", "processes"),
         rows,
     )
-    base = seconds.get(("multi_processing", min(args.workers)))
+    reference = seconds.get(("in_memory", 1))
     for (variant, workers), times in seconds.items():
         if not times:
             continue
         line = f"  {variant} x{workers}: median {statistics.median(times):.1f}s"
-        if base and variant == "multi_processing" and workers != min(args.workers) and len(times) == len(base):
+        base = seconds.get((variant, min(args.workers)))
+        if variant != "in_memory" and workers != min(args.workers) and base and len(base) == len(times):
             line += f", speed-up over x{min(args.workers)}: {common.ratio_of_medians(base, times):.2f}x"
+        if variant != "in_memory" and reference and len(reference) == len(times):
+            line += f", time(in_memory)/time: {common.ratio_of_medians(reference, times):.2f}x"
         print(line)
     return 0
 

@@ -72,8 +72,9 @@ def is_item_dead_letter(letter) -> bool:
     return letter.stage != "feeds" or letter.item_id is not None or letter.reason.startswith("item_")
 
 
-def _merge_status(keyed):
-    feed_url, grouped = keyed
+def merge_status(keyed):
+    """(key, {"status", "new", "bad_items"}) -> the status rows with new_items filled in (0 for a failed poll)."""
+    _key, grouped = keyed
     statuses = list(grouped["status"])
     new_items = sum(grouped["new"]) + sum(grouped["bad_items"])
     for status in statuses:
@@ -142,7 +143,7 @@ class FeedsToRecords(beam.PTransform):
             | "BadItems" >> beam.Filter(is_item_dead_letter)
             | "BadByFeed" >> beam.Map(lambda d: (d.feed_url, 1)),
         }
-        feed_status = counts | "JoinCounts" >> beam.CoGroupByKey() | "Status" >> beam.FlatMap(_merge_status)
+        feed_status = counts | "JoinCounts" >> beam.CoGroupByKey() | "Status" >> beam.FlatMap(merge_status)
         dead = (feed_dead, fetched[DEAD], analysed[DEAD]) | "AllDead" >> beam.Flatten()
         return {
             "articles": articles,

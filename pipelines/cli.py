@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from pipelines.results import RunFailed, print_written
 from pipelines.run import UsageError, dataflow_dry_run, dry_run_requested, print_counters, run_batch
 
 USAGE = """conflictwire <command> [options]
@@ -48,6 +49,7 @@ def _run(argv: list[str]) -> int:
         result = run_batch(argv)
     print(f"run {result.run_id} finished in {result.seconds:.1f}s, output in {result.output}")
     print_counters(result.counters)
+    print_written(result.written)
     return 0
 
 
@@ -93,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"conflictwire {command}: {exc}", file=sys.stderr)
         return 2
+    except RunFailed as exc:
+        print(f"conflictwire {command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipelines.replay import ReplayServer
 from pipelines.report import write_report
-from pipelines.run import print_counters, run_batch
+from pipelines.run import print_counters, print_written, run_batch
 from transforms.sinks import read_rows
 
 SAMPLE = Path(__file__).resolve().parent / "sample"
@@ -90,6 +90,7 @@ def main(argv: list[str]) -> int:
             ]
         )
     print_counters(result.counters)
+    print_written(result.written)
     print_summary(summarize(args.output, result.run_id), time.monotonic() - started, args.output)
     report = Path(args.output) / "report.html"
     write_report(args.output, str(report), title="conflictwire demo: the bundled offline sample")

@@ -9,6 +9,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 # Batch runs and tests use the in-process runner: the DirectRunner first tries to download the Prism
 # binary, which fails on a machine without internet. --runner overrides it.
 DEFAULT_RUNNER = "FnApiRunner"
+# Short runner names of ours. Beam's own DaskRunner (named in full) drops writes; see pipelines/dask_runner.py.
+RUNNER_ALIASES = {"daskrunner": "pipelines.dask_runner.DaskRunner", "dask": "pipelines.dask_runner.DaskRunner"}
 DEFAULT_SLOT_MINUTES = 15
 
 
@@ -133,4 +135,8 @@ def with_default_runner(options: PipelineOptions) -> PipelineOptions:
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
+    elif isinstance(standard.runner, str) and standard.runner.lower() in RUNNER_ALIASES:
+        standard.runner = RUNNER_ALIASES[standard.runner.lower()]
+    if isinstance(standard.runner, str) and "dask" in standard.runner.lower():
+        import pipelines.dask_runner  # noqa: F401 - declares the --dask_* options before Beam reads them
     return options

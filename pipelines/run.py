@@ -1,123 +1,69 @@
-"""Running a batch job: plan it from options and earlier output, run the graph, report its metrics."""
+"""Running a batch job: plan it from options and earlier output, run the graph, check what it wrote, commit it.
+
+The commit decision never rests on the runner's word: the run's output is read back and reconciled with the feed
+list (`pipelines/accounting.py`) before the commit marker is written.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import sys
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines import batch
-from pipelines.options import ConflictwireOptions, resolve_run_id, state_root, with_default_runner
-from pipelines.state import clean_uncommitted, commit_run, previous_state
-from transforms.feeds import read_feed_list
+from pipelines.accounting import check_run
+from pipelines.options import ConflictwireOptions, with_default_runner
+from pipelines.planning import check_output_location, load_feeds, plan_run, plan_without_state
+from pipelines.results import RunFailed, RunResult, UsageError, counters_of, print_counters, print_written
+from pipelines.state import commit_run, discard_run
 
 log = logging.getLogger(__name__)
 
+# Re-exported: the command line, the demo and tests import these from here.
+__all__ = [
+    "RunFailed",
+    "RunResult",
+    "UsageError",
+    "check_output_location",
+    "counters_of",
+    "dataflow_dry_run",
+    "load_feeds",
+    "plan_run",
+    "print_counters",
+    "print_written",
+    "run_batch",
+]
 
-class UsageError(Exception):
-    """A problem with what the user asked for: printed as one line, exit status 2."""
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    output: str
-    seconds: float
-    counters: dict[tuple[str, str], int] = field(default_factory=dict)
-    files: dict[str, list[str]] = field(default_factory=dict)
-
-
-def check_output_location(output: str) -> None:
-    """Fail early, in one line, on an output folder we cannot write to."""
-    if "://" in output:
-        return  # object stores are checked by the runner with the job's own credentials
-    try:
-        os.makedirs(output, exist_ok=True)
-        probe = os.path.join(output, ".conflictwire-write-probe")
-        with open(probe, "w") as handle:
-            handle.write("ok")
-        os.remove(probe)
-    except OSError as exc:
-        raise UsageError(f"cannot write to output location {output!r}: {exc.strerror or exc}") from exc
-
-
-def load_feeds(path: str | None) -> list[str]:
-    if not path:
-        raise UsageError("--feeds is required: a text file of feed URLs or an OPML file")
-    try:
-        return read_feed_list(path)
-    except FileNotFoundError as exc:
-        raise UsageError(f"feed list not found: {path}") from exc
-    except (ValueError, OSError) as exc:
-        raise UsageError(f"cannot read feed list {path}: {exc}") from exc
-
-
-def plan_run(options: PipelineOptions) -> batch.RunPlan:
-    opts = options.view_as(ConflictwireOptions)
-    if not opts.output:
-        raise UsageError("--output is required: a folder (local or gs://) for the Parquet datasets")
-    feeds = load_feeds(opts.feeds)
-    state_location = state_root(opts)
-    if state_location is None:
-        raise UsageError("a bq:// output needs --state-location (a folder or gs:// path for run state)")
-    check_output_location(state_location)
-    run_id = resolve_run_id(opts)
-    clean_uncommitted(state_location, run_id)
-    state = previous_state(state_location, opts.lookback_days, run_id)
-    return batch.RunPlan(
-        feeds=tuple(feeds),
-        output=opts.output,
-        state_location=state_location,
-        run_id=run_id,
-        settings=batch.fetch_settings(opts),
-        language_backend=opts.language_backend,
-        feed_state=state.feed_state,
-        seen_item_ids=state.seen_item_ids,
-        earlier_event_files=state.event_files,
-        earlier_article_files=state.article_files,
-    )
-
-
-def counters_of(result) -> dict[tuple[str, str], int]:
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    try:
-        for counter in result.metrics().query()["counters"]:
-            value = counter.committed if counter.committed is not None else counter.attempted
-            totals[(counter.key.metric.namespace, counter.key.metric.name)] += value or 0
-    except Exception as exc:  # noqa: BLE001 - some runners report no metrics; the run itself succeeded
-        log.warning("metrics unavailable: %s", exc)
-    return dict(totals)
-
-
-def print_counters(counters: dict[tuple[str, str], int], stream=None) -> None:
-    stream = stream or sys.stdout
-    if not counters:
-        print("Beam metrics: none reported", file=stream)
-        return
-    print("Beam metrics (counters per stage):", file=stream)
-    width = max(len(f"{ns}/{name}") for ns, name in counters)
-    for (namespace, name), value in sorted(counters.items()):
-        print(f"  {namespace + '/' + name:<{width}}  {value:>9,}", file=stream)
+BEAMS_DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
 
 
 def run_batch(argv: list[str]) -> RunResult:
     options = with_default_runner(PipelineOptions(argv))
     plan = plan_run(options)
+    location = plan.state_location or plan.output
+    runner = str(options.view_as(StandardOptions).runner)
+    # A retry of the slot: take back its marker and remove what earlier attempts wrote, so that no reader sees an
+    # old attempt's rows of one kind beside the new attempt's of another, and the read-back below finds this
+    # attempt's output only.
+    discard_run(location, plan.run_id)
     started = time.monotonic()
     pipeline = beam.Pipeline(options=options)
     batch.build(pipeline, plan)
     result = pipeline.run()
     result.wait_until_finish()
-    commit_run(plan.state_location or plan.output, plan.run_id)
-    outcome = RunResult(plan.run_id, plan.output, time.monotonic() - started, counters_of(result))
-    return outcome
+    counters = counters_of(result)
+    try:
+        written = check_run(location, plan.run_id, plan.feeds, counters)
+    except RunFailed as exc:
+        if runner.endswith(BEAMS_DASK_RUNNER):
+            hint = "Beam's own DaskRunner drops most of a pipeline's output: use --runner DaskRunner"
+            raise RunFailed(f"{exc}; {hint}") from None
+        raise
+    commit_run(location, plan.run_id, {"written": written, "runner": runner})
+    return RunResult(plan.run_id, plan.output, time.monotonic() - started, counters, written=written, runner=runner)
 
 
 # --- Dataflow dry run: build the job offline --------------------------------------------------------------
@@ -136,21 +82,6 @@ def _with_dry_run_value(argv: list[str]) -> list[str]:
     return out
 
 
-def _plan_without_state(options: PipelineOptions) -> batch.RunPlan:
-    """The run's plan without reading earlier runs: a dry run has no credentials to read gs:// or BigQuery."""
-    opts = options.view_as(ConflictwireOptions)
-    if not opts.output:
-        raise UsageError("--output is required: a folder (local or gs://) or bq://PROJECT.DATASET")
-    return batch.RunPlan(
-        feeds=tuple(load_feeds(opts.feeds)),
-        output=opts.output,
-        state_location=state_root(opts),
-        run_id=resolve_run_id(opts),
-        settings=batch.fetch_settings(opts),
-        language_backend=opts.language_backend,
-    )
-
-
 def dataflow_dry_run(argv: list[str]) -> dict:
     """Build the Dataflow job for `argv` (batch, or --streaming) without credentials and without submitting it.
 
@@ -158,16 +89,16 @@ def dataflow_dry_run(argv: list[str]) -> dict:
     not read (that would need the job's credentials). Returns the job description: name, type, the pipeline
     options Dataflow would receive and the pipeline's top-level transforms.
     """
-    from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
 
     options = PipelineOptions(_with_dry_run_value(argv))
     standard = options.view_as(StandardOptions)
     if standard.runner not in ("DataflowRunner", "dataflow"):
         raise UsageError("--dry_run builds a Dataflow job: add --runner DataflowRunner --project P --region R")
-    plan = _plan_without_state(options)
+    plan = plan_without_state(options)
     pipeline = beam.Pipeline(options=options)
     if standard.streaming:
-        from pipelines import streaming
+        from pipelines import streaming  # it imports nothing of this module: no cycle
 
         opts = options.view_as(ConflictwireOptions)
         try:

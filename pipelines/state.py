@@ -87,6 +87,28 @@ def commit_run(output: str, run_id: str, summary: dict | None = None) -> str:
     return path
 
 
+def discard_run(output: str, run_id: str) -> list[str]:
+    """Before a retry of `run_id`'s slot: take its commit marker back, then delete what earlier attempts wrote.
+
+    Marker first: from then on no reader or later run takes the old attempt's rows as committed, so they can go
+    (the retry processes their items again). What the retry's own read-back finds is then its own output only.
+    Returns the files deleted.
+    """
+    if output.startswith("bq://"):
+        return []
+    path = marker_path(output, run_id)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    doomed = [p for kind in KINDS for p in _files(output, kind) if _run_of(p) == run_id]
+    try:
+        doomed += [m.path for m in FileSystems.match([join(staging_dir(output, run_id), "*")])[0].metadata_list]
+    except Exception:  # noqa: BLE001 - no staging folder: nothing staged
+        pass
+    if doomed:
+        FileSystems.delete(doomed)
+    return doomed
+
+
 def committed_runs(output: str, since: dt.datetime | None = None) -> frozenset[str]:
     """Ids of the runs that committed (at or after `since`, by the marker's modification time, when given)."""
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms import userstate, window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.transforms.timeutil import TimeDomain
@@ -32,6 +32,8 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 
 from pipelines import batch
 from pipelines.options import ConflictwireOptions, with_default_runner
+from pipelines.planning import plan_run
+from pipelines.results import RunResult, UsageError, counters_of
 from pipelines.state import ReadEarlierRows, commit_run
 from schemas import EVENTS, RecordKind
 from transforms.base import DEAD
@@ -237,6 +239,15 @@ def _feeds_of_tick(_tick, feeds: tuple[str, ...]):
     yield from feeds
 
 
+def _by_poll(row, timestamp=beam.DoFn.TimestampParam):
+    """Keyed by feed and poll: a poll's status row and its items carry the poll's tick as their timestamp."""
+    return (row.feed_url, timestamp.micros), row
+
+
+def _one_by_poll(row, timestamp=beam.DoFn.TimestampParam):
+    return (row.feed_url, timestamp.micros), 1
+
+
 class StreamRecords(beam.PTransform):
     """Ticks -> the four record kinds, windowed (before the sinks)."""
 
@@ -256,16 +267,23 @@ class StreamRecords(beam.PTransform):
         articles = analysed["articles"] | "Cluster" >> ClusterArticles()
         earlier = ticks.pipeline | "EarlierEvents" >> ReadEarlierRows(EVENTS, run.earlier_event_files)
         events = analysed["events"] | "Merge" >> MergeEventsStreaming(earlier=earlier)
-        dead = (
-            polled[DEAD] | "WindowFeedDead" >> windowing.into(),
-            fetched[DEAD],
-            analysed[DEAD],
-        ) | "AllDead" >> beam.Flatten()
+        feed_dead = polled[DEAD] | "WindowFeedDead" >> windowing.into()
+        dead = (feed_dead, fetched[DEAD], analysed[DEAD]) | "AllDead" >> beam.Flatten()
+        # new_items per poll, as batch counts it per run: the poll's items no earlier poll or run had, plus its
+        # items that were dead letters already in the feed.
+        counts = {
+            "status": polled["feed_status"] | "WindowStatus" >> windowing.into() | "StatusByPoll" >> beam.Map(_by_poll),
+            "new": windowed | "NewByPoll" >> beam.Map(_one_by_poll),
+            "bad_items": feed_dead
+            | "BadItems" >> beam.Filter(batch.is_item_dead_letter)
+            | "BadByPoll" >> beam.Map(_one_by_poll),
+        }
+        feed_status = counts | "JoinCounts" >> beam.CoGroupByKey() | "Status" >> beam.FlatMap(batch.merge_status)
         return {
             "articles": articles,
             "events": events,
             "dead_letters": dead,
-            "feed_status": polled["feed_status"] | "WindowStatus" >> windowing.into(),
+            "feed_status": feed_status,
         }
 
 
@@ -310,9 +328,9 @@ def stream_sink(run: batch.RunPlan) -> beam.PTransform:
 
 
 def plan_stream(argv: list[str]) -> tuple[PipelineOptions, StreamPlan]:
-    from pipelines.run import UsageError, plan_run
-
     options = with_default_runner(PipelineOptions(argv))
+    if "dask" in str(options.view_as(StandardOptions).runner).lower():
+        raise UsageError("the Dask runner runs batch only: stream on Dataflow, Flink or the local runner")
     opts = options.view_as(ConflictwireOptions)
     try:
         interval = parse_duration(opts.poll_interval)
@@ -327,8 +345,6 @@ def plan_stream(argv: list[str]) -> tuple[PipelineOptions, StreamPlan]:
 
 def run_streaming(argv: list[str]):
     """`conflictwire run --streaming ...`: returns the same RunResult as a batch run once the job ends."""
-    from pipelines.run import RunResult, counters_of
-
     options, plan = plan_stream(argv)
     started = time.monotonic()
     pipeline = beam.Pipeline(options=options)

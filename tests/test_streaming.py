@@ -138,6 +138,11 @@ def test_a_bounded_streaming_run_polls_a_changing_feed_and_writes_each_item_once
     assert {x["run_id"] for x in articles} <= windows
     statuses = read_rows(str(out), "feed_status").to_pylist()
     assert len(statuses) == 3  # one row per poll
+    # new_items per poll, as a batch run counts them: a and b, then c, then d
+    assert [s["new_items"] for s in sorted(statuses, key=lambda s: s["fetched_at"])] == [2, 1, 1]
+    dead = read_rows(str(out), "dead_letters")
+    item_dead = [d for d in (dead.to_pylist() if dead is not None else []) if d["item_id"] and d["feed_url"]]
+    assert sum(s["new_items"] for s in statuses) == len(articles) + len(item_dead)
     assert result.counters.get(("dedup", "repeated_items")) == 4  # a and b again, then b and c
     events = latest_rows(event_from_dict(r) for r in read_rows(str(out), "events").to_pylist())
     assert len({e.event_id for e in events}) == len(events)
@@ -157,3 +162,10 @@ def test_a_stream_merges_reports_into_events_that_runs_before_it_recorded():
             merged | beam.Map(lambda e: (e.event_id, tuple(e.source_article_ids))),
             equal_to([("batch-run-e0", ("batch-run", "ap"))]),
         )
+
+
+def test_streaming_on_the_dask_runner_is_refused_in_one_line():
+    from pipelines.results import UsageError
+
+    with pytest.raises(UsageError, match="Dask runner runs batch only"):
+        run_streaming(["--streaming", "--runner", "DaskRunner", "--feeds", "f.txt", "--output", "out"])
