@@ -121,7 +121,7 @@ def _open(path: str, mode: str) -> Iterator[IO[str]]:
 
 
 def main(argv: list[str]) -> int:
-    from pipelines.run import UsageError
+    from pipelines.errors import UsageError
 
     parser = argparse.ArgumentParser(prog="conflictwire analyze", description=__doc__.split("\n")[0])
     parser.add_argument("--input", required=True, help="JSONL file of documents, or - for stdin")

@@ -14,15 +14,12 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import batch
+from pipelines.errors import UsageError  # defined apart so that the CLI can catch it without importing Beam
 from pipelines.options import ConflictwireOptions, resolve_run_id, state_root, with_default_runner
 from pipelines.state import clean_uncommitted, commit_run, previous_state
 from transforms.feeds import read_feed_list
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
 @dataclass
