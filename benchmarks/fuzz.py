@@ -184,8 +184,7 @@ def _analyze_target():
             error = result.get("error")
             if error is not None:
                 assert error["reason"] in stage_reasons, f"unhandled {error['reason']}: {error['detail'][:200]}"
-            else:
-                json.dumps(result, ensure_ascii=False)
+            json.dumps(result, ensure_ascii=False).encode("utf-8")  # what the command writes, every line
 
     return run
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import socket
 import ssl
 import threading
@@ -469,3 +470,29 @@ def test_feeds_that_crashed_feedparser_are_read_or_a_parse_error(path, fault_ser
     feed_letters = [row for tag, row in outputs if tag == DEAD and row.item_id is None and row.url == url]
     if statuses[0].status != "ok":
         assert [d.reason for d in feed_letters] == ["parse_error"] and "feedparser failed" in feed_letters[0].detail
+
+
+BAD_RECORDS = [
+    ('{"id": 1, "text": 5}', 1, "'text' must be a string"),
+    ('{"id": 2, "html": 7}', 2, "'html' must be a string"),
+    ('{"id": 3, "text": "Gunmen killed 3.", "title": ["x"]}', 3, "'title' must be a string"),
+    ('{"id": 4, "text": "Gunmen killed 3.", "url": 5}', 4, "'url' must be a string"),
+    ('{"id": {"a": 1}, "text": "x"}', None, "'id' must be a string or a number"),
+    ('{"id": 6, "text": "\\ud800 lone surrogate"}', 6, "'text' is not valid Unicode"),
+    ('{"id": "\\udfff", "text": "x"}', None, "'id' is not valid Unicode"),
+]
+
+
+def test_analyze_names_every_malformed_record_and_writes_every_line(tmp_path):
+    from pipelines.analyze import main as analyze_main
+
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    good = '{"id": "ok", "text": "Gunmen killed three villagers in Zamfara state on Monday, police said."}'
+    source.write_text("\n".join([line for line, _, _ in BAD_RECORDS] + [good]) + "\n", encoding="utf-8")
+    assert analyze_main(["--input", str(source), "--output", str(output)]) == 0  # the batch is not ended
+    results = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert len(results) == len(BAD_RECORDS) + 1
+    for result, (_, doc_id, detail) in zip(results, BAD_RECORDS, strict=False):
+        assert result["id"] == doc_id
+        assert result["error"]["reason"] == "bad_record" and result["error"]["detail"].startswith(detail)
+    assert results[-1]["id"] == "ok" and results[-1]["is_conflict"] is True
