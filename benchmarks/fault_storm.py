@@ -8,8 +8,9 @@ The feeds (a fixed, shuffled assignment): 20% slow (answer after 1-2.5 s), 10% 4
 request (then fine), 10% 5xx (half 503 on every request, half 500 once), 5% drip (one header line every 0.5 s,
 never ending), 5% truncated (Content-Length 500 bytes longer than the body), 5% malformed XML, the rest well-formed.
 Each served feed lists two items whose pages are small HTML pages on the same port (one with article text, not
-about conflict, one without). Served from a separate process; the run is `python -m pipelines.cli run` in a fresh process with
-`--request-timeout 5 --host-interval 0`, its peak resident memory (workers included) sampled by common.PeakRss.
+about conflict, one without). Served from a separate process; the run is `python -m pipelines.cli run` in a fresh
+process with `--request-timeout 5 --host-interval 0`, its peak resident memory (workers included) sampled by
+common.PeakRss.
 Nothing here passes or fails: it prints figures and the checks' outcomes (docs/hardening.md has the last run's).
 """
 
@@ -36,7 +37,8 @@ SHARES = (("slow", 0.20), ("429", 0.10), ("5xx", 0.10), ("drip", 0.05), ("trunca
 ARTICLE = (
     "<html><head><title>Harvest festival draws crowds</title></head><body><article><h1>Harvest festival</h1>"
     + "<p>Thousands of visitors came to the town square on Saturday for the annual harvest festival, where local "
-    "farmers sold apples, pumpkins and honey and a brass band played until late in the evening.</p>" * 4
+    "farmers sold apples, pumpkins and honey and a brass band played until late in the evening.</p>"
+    * 4
     + "</article></body></html>"
 )
 EMPTY_PAGE = "<html><head><title>Index</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
