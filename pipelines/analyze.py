@@ -32,6 +32,7 @@ class Analyzer:
         self.classifier = ConflictClassifier.load()
 
     def article_from(self, record: dict[str, Any]) -> Article:
+        check_record(record)
         doc_id = record.get("id")
         url = record.get("url")
         published = parse_time(record.get("published"))
@@ -74,6 +75,42 @@ class Analyzer:
         }
 
 
+_TEXT_FIELDS = ("html", "text", "title", "url", "published")
+
+
+def check_record(record: dict[str, Any]) -> None:
+    """`StageError("bad_record")` unless the fields read are strings (or absent/null) of valid Unicode, and the id a
+    string or a number. (Found by fuzzing: a number as text, or a lone surrogate such as "\\ud800", used to give a
+    Python exception's name as the reason, or end the whole batch when the result could not be written.)"""
+    doc_id = record.get("id")
+    if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, (str, int, float))):
+        raise StageError("bad_record", f"'id' must be a string or a number, not {type(doc_id).__name__}", None)
+    for name in ("id", *_TEXT_FIELDS):
+        value = record.get(name)
+        if value is None or (name == "id" and not isinstance(value, str)):
+            continue
+        if not isinstance(value, str):
+            raise StageError("bad_record", f"{name!r} must be a string, not {type(value).__name__}", None)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise StageError(
+                "bad_record", f"{name!r} is not valid Unicode: {exc.reason} at {exc.start}", None
+            ) from None
+
+
+def _echo_id(record: dict[str, Any]) -> Any:
+    """The record's id for an error line: as given when it is writable, else None."""
+    doc_id = record.get("id")
+    if isinstance(doc_id, str):
+        try:
+            doc_id.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return doc_id
+    return doc_id if isinstance(doc_id, (int, float)) and not isinstance(doc_id, bool) else None
+
+
 def parse_time(value: Any) -> dt.datetime | None:
     if not value:
         return None
@@ -99,13 +136,13 @@ def analyze_lines(lines: Iterator[str], analyzer: Analyzer) -> Iterator[dict[str
             yield analyzer.analyze(record)
         except StageError as exc:
             yield {
-                "id": record.get("id"),
+                "id": _echo_id(record),
                 "line": number,
                 "error": {"stage": "analyze", "reason": exc.reason, "detail": exc.detail},
             }
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the batch
             yield {
-                "id": record.get("id"),
+                "id": _echo_id(record),
                 "line": number,
                 "error": {"stage": "analyze", "reason": type(exc).__name__, "detail": str(exc)[:500]},
             }
@@ -121,7 +158,7 @@ def _open(path: str, mode: str) -> Iterator[IO[str]]:
 
 
 def main(argv: list[str]) -> int:
-    from pipelines.results import UsageError
+    from pipelines.errors import UsageError
 
     parser = argparse.ArgumentParser(prog="conflictwire analyze", description=__doc__.split("\n")[0])
     parser.add_argument("--input", required=True, help="JSONL file of documents, or - for stdin")

@@ -64,6 +64,8 @@ def fetch_settings(options: ConflictwireOptions) -> FetchSettings:
         changes["only_allowed_hosts"] = True
     if options.host_interval is not None:
         changes["min_host_interval_s"] = options.host_interval
+    if options.request_timeout is not None:
+        changes["total_timeout_s"] = options.request_timeout
     return dataclasses.replace(settings, **changes) if changes else settings
 
 

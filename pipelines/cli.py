@@ -6,8 +6,10 @@ import argparse
 import logging
 import sys
 
-from pipelines.results import RunFailed, print_written
-from pipelines.run import UsageError, dataflow_dry_run, dry_run_requested, print_counters, run_batch
+from pipelines.errors import UsageError
+from pipelines.results import RunFailed
+
+# Apache Beam (about 2 s to import) is imported by the commands that run a pipeline, not here: `analyze` needs none.
 
 USAGE = """conflictwire <command> [options]
 
@@ -28,6 +30,9 @@ commands:
 
 
 def _run(argv: list[str]) -> int:
+    from pipelines.results import print_written
+    from pipelines.run import dataflow_dry_run, dry_run_requested, print_counters, run_batch
+
     if any(a in ("-h", "--help") for a in argv):
         from pipelines.options import ConflictwireOptions
 

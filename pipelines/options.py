@@ -42,6 +42,15 @@ class ConflictwireOptions(PipelineOptions):
             help="Minimum seconds between two requests to one host (default 1; robots.txt Crawl-delay can raise it).",
         )
         parser.add_argument(
+            "--request_timeout",
+            "--request-timeout",
+            dest="request_timeout",
+            type=float,
+            default=None,
+            help="Seconds one feed or page request may take in all: connecting, headers, redirects, retries and "
+            "body (default 60). Past it the feed or item is a dead letter, reason timeout.",
+        )
+        parser.add_argument(
             "--only_allowed_hosts",
             "--only-allowed-hosts",
             dest="only_allowed_hosts",

@@ -10,11 +10,9 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from pipelines.errors import UsageError  # noqa: F401 - re-exported: the run driver's callers import it from here
+
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
 class RunFailed(Exception):

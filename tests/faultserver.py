@@ -6,9 +6,9 @@
         client.get(fault_server.url("/feed"))
 
 Handlers are callables taking the request handler (`FaultRequest`); the factories below cover the usual faults:
-slow drip, truncation, gzip bombs, redirects, conditional GET. Unregistered paths answer 404 (so robots.txt is
-absent unless a test registers one). `fault_server.hits[path]` counts requests, `fault_server.requests` keeps
-(path, headers) of each.
+slow drip (of the body or the headers), truncation, gzip bombs, redirects, conditional GET. Unregistered paths
+answer 404 (so robots.txt is absent unless a test registers one). `fault_server.hits[path]` counts requests,
+`fault_server.requests` keeps (path, headers) of each.
 
 The server binds 127.0.0.1 only; tests address it as http://localhost:<port>/ and allow "localhost" through the SSRF
 guard, so anything reached as 127.0.0.1 or another loopback spelling must still be refused.
@@ -148,6 +148,30 @@ def slow_drip(body: bytes, interval_s: float, chunk: int = 1, headers: Mapping[s
             request.wfile.write(body[start : start + chunk])
             request.wfile.flush()
             time.sleep(interval_s)
+
+    return handle
+
+
+def drip_headers(interval_s: float, lines: int = 10_000, chunk_interval_s: float | None = None) -> Handler:
+    """Answers `HTTP/1.1 200 OK`, then one header line every `interval_s` (up to `lines`): a read never times out,
+    the headers never end. With `chunk_interval_s`, each line itself is dripped a byte at a time."""
+
+    def handle(request: FaultRequest) -> None:
+        request.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+        request.wfile.flush()
+        for n in range(lines):
+            time.sleep(interval_s)
+            line = f"X-Drip-{n}: {'x' * 20}\r\n".encode()
+            if chunk_interval_s is None:
+                request.wfile.write(line)
+                request.wfile.flush()
+                continue
+            for byte in line:
+                request.wfile.write(bytes([byte]))
+                request.wfile.flush()
+                time.sleep(chunk_interval_s)
+        request.wfile.write(b"Content-Length: 2\r\n\r\nok")
+        request.close_connection = True
 
     return handle
 

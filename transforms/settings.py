@@ -31,8 +31,9 @@ class FetchSettings:
     connect_timeout_s: float = 10.0
     # Seconds the server may stay silent between two reads.
     read_timeout_s: float = 20.0
-    # Seconds for a whole response body, checked between reads; stops a server that drips a byte at a time. (Headers
-    # are bounded only by read_timeout_s per read.)
+    # Seconds of network time one GET may take in all: connecting, headers, every redirect hop and retry, and the
+    # body. Enforced by a watchdog that shuts the socket, so a server dripping a header line or a body byte at a time
+    # cannot hold a worker past it (politeness and backoff waits, which the client imposes itself, are not charged).
     total_timeout_s: float = 60.0
     # Largest feed document accepted, compressed and decompressed alike (a gzip bomb is stopped at this size).
     max_feed_bytes: int = 10 * 1024 * 1024
