@@ -55,3 +55,14 @@ def test_a_stale_index_is_noticed_and_the_tsv_read_instead(tmp_path, caplog):
     assert "stale" in caplog.text
     assert index.get("zzqtown") == [Town("Zzqtown", "ZZ", "01", 1.5, 2.25, 123456)]
     assert index.get("zzq town alias") == [Town("Zzqtown", "ZZ", "01", 1.5, 2.25, 123456, alternate=True)]
+
+
+@pytest.mark.parametrize("min_population", [15_000, 100_000])
+def test_keys_of_big_towns_come_from_the_arrays_as_from_a_walk_of_the_tsv(min_population):
+    index = TownIndex.open(TOWNS_INDEX, TOWNS_TABLE, 1000, Town, fold)
+    walked = sorted(
+        k
+        for k, towns in towns_from_tsv(1000).items()
+        if any(t.population >= min_population and not t.alternate for t in towns)
+    )
+    assert index.keys_with(min_population, main_names=True) == walked

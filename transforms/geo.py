@@ -476,7 +476,7 @@ class Gazetteer:
         self.admin1_names: dict[tuple[str, str], str] = {}  # (ISO2, GeoNames admin1 code) -> name
         self.demonyms: set[str] = set()  # folded country adjectives ("syrian", "russian")
         self._uncased_keys: frozenset[str] | None = None  # built on the first uncased text
-        self._skeletons: dict[str, list[Town]] | None = None  # built on the first name the gazetteer lacks
+        self._skeletons: dict[str, list[str]] | None = None  # skeleton -> main-name keys, built on first need
         self._common_words: frozenset[str] | None = None
         self._load_countries()
         self._load_aliases()
@@ -585,13 +585,20 @@ class Gazetteer:
                 i += 1
         return "".join(chars)
 
+    def _main_keys(self, min_population: int) -> list[str]:
+        """The keys of towns of at least `min_population` by their main names (the memory-mapped index answers from
+        its arrays; a plain dict is walked)."""
+        if hasattr(self.towns, "keys_with"):
+            return self.towns.keys_with(min_population, main_names=True)
+        return [
+            k for k, ts in self.towns.items() if any(t.population >= min_population and not t.alternate for t in ts)
+        ]
+
     def _truecase_keys(self) -> frozenset[str]:
         if self._uncased_keys is None:
             big = self.settings.truecase_min_population
             keys = set(self.countries) | set(self.aliases) | set(self.regions)
-            keys |= {
-                k for k, towns in self.towns.items() if any(t.population >= big and not t.alternate for t in towns)
-            }
+            keys |= set(self._main_keys(big))
             self._uncased_keys = frozenset(k for k in keys if k not in self.not_places and len(k) > 3)
         return self._uncased_keys
 
@@ -647,14 +654,17 @@ class Gazetteer:
             return None
         if self._skeletons is None:
             self._skeletons = {}
-            seen: set[tuple[str, float, float]] = set()
-            for _, towns in self.towns.items():
-                for t in towns:
-                    if t.population >= self.settings.variant_min_population and (t.name, t.latitude) not in seen:
-                        seen.add((t.name, t.latitude))
-                        self._skeletons.setdefault(skeleton(fold(t.name)), []).append(t)
+            for main in self._main_keys(self.settings.variant_min_population):
+                self._skeletons.setdefault(skeleton(main), []).append(main)
+        floor = self.settings.variant_min_population
+        options = [
+            t
+            for main in self._skeletons.get(key, [])
+            for t in self.towns.get(main, [])
+            if not t.alternate and t.population >= floor
+        ]
         top = max(countries.values())
-        options = [t for t in self._skeletons.get(key, []) if 2 * countries[t.country] >= top]
+        options = [t for t in options if 2 * countries[t.country] >= top]
         return max(options, key=lambda t: t.population) if options else None
 
     def mentions(self, text: str, countries: Counter[str] | None = None) -> list[Mention]:

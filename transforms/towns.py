@@ -219,6 +219,17 @@ class TownIndex:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
 
+    def keys_with(self, min_population: int, *, main_names: bool = True) -> list[str]:
+        """The keys under which some town of at least `min_population` is indexed (by its main name only, with
+        `main_names`), computed on the arrays: no town row is built (the whole-table walk of `items` takes seconds)."""
+        a = self._a
+        rows = a["post_row"]
+        ok = (a["population"][rows] >= min_population) & (a["dataset"][rows] >= self._min)
+        if main_names:
+            ok &= a["post_alt"] == 0
+        key_of = np.repeat(np.arange(len(a["post_start"]) - 1), np.diff(a["post_start"]))
+        return [self._keys[int(i)] for i in np.unique(key_of[ok])]
+
     def items(self) -> Iterator[tuple[str, list]]:
         for i in range(len(self._keys)):
             towns = self._towns_at(i)
