@@ -144,7 +144,7 @@ def batch(rounds: int, folder: Path, stage_costs_ratio: float | None) -> None:
                 results[kind] = timed_process(analyze_command(source, folder / "pages.out.jsonl"))
             else:
                 results[kind] = timed_process([sys.executable, "-c", BARE_SCRIPT, str(source)])
-        a_wall, a_cpu, b_wall, b_cpu = in_process(records, analysis_first=round_number % 2 == 1)
+        a_wall, b_wall, a_cpu, b_cpu = in_process(records, analysis_first=round_number % 2 == 1)
         whole_wall.append(results["analyze"][0] / results["bare"][0])
         whole_cpu.append(results["analyze"][1] / results["bare"][1])
         inner_wall.append(a_wall / b_wall)
