@@ -35,6 +35,21 @@ EVENT_COLUMNS = (
 # What only an event's detail and the free-text search read: a second blob, inflated after the first paint.
 DETAIL_COLUMNS = ("ev", "ctxt", "dtxt", "src", "claims")
 DETAIL_CHUNK_EVENTS = 10_000
+# Columns written as indices into the page's string table, and the event field each comes from.
+_STRING_COLUMNS = (
+    ("type", "event_type"),
+    ("sub", "sub_event_type"),
+    ("dis", "disorder_type"),
+    ("a1", "actor1"),
+    ("a2", "actor2"),
+    ("t1", "actor1_type"),
+    ("t2", "actor2_type"),
+    ("cc", "country"),
+    ("loc", "location"),
+    ("ltxt", "location_text"),
+    ("adm1", "admin1"),
+    ("adm2", "admin2"),
+)
 
 
 class _Dict:
@@ -161,18 +176,8 @@ def build_payload(data: Output, title: str, filters: dict) -> dict:
         columns["id"].append(e["event_id"])
         columns["day"].append(_day(e["event_date"]))
         columns["dp"].append(e["date_precision"])
-        columns["type"].append(strings(e["event_type"]))
-        columns["sub"].append(strings(e["sub_event_type"]))
-        columns["dis"].append(strings(e["disorder_type"]))
-        columns["a1"].append(strings(e["actor1"]))
-        columns["a2"].append(strings(e["actor2"]))
-        columns["t1"].append(strings(e["actor1_type"]))
-        columns["t2"].append(strings(e["actor2_type"]))
-        columns["cc"].append(strings(e["country"]))
-        columns["loc"].append(strings(e["location"]))
-        columns["ltxt"].append(strings(e["location_text"]))
-        columns["adm1"].append(strings(e["admin1"]))
-        columns["adm2"].append(strings(e["admin2"]))
+        for column, field in _STRING_COLUMNS:
+            columns[column].append(strings(e[field]))
         columns["lat"].append(None if e["latitude"] is None else round(e["latitude"], 4))
         columns["lon"].append(None if e["longitude"] is None else round(e["longitude"], 4))
         columns["gp"].append(e["geo_precision"])
