@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
@@ -13,6 +14,18 @@ from schemas import DeadLetter
 
 # The tagged output every stage routes its failures to (klio-style): nothing is raised out of a bundle.
 DEAD = "dead_letters"
+
+
+def lazy_exports(module: str, names: frozenset[str], source: str) -> Callable[[str], Any]:
+    """A module's `__getattr__` (PEP 562) giving `names` from module `source`, imported on first access: a stage
+    module re-exports its Beam transform this way, so that `conflictwire analyze` never imports Apache Beam."""
+
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            return getattr(importlib.import_module(source), name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
 
 
 def stable_id(*parts: str, length: int = 16) -> str:

@@ -35,7 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from schemas import Article
-from transforms.base import LoadedOnce
+from transforms.base import LoadedOnce, lazy_exports
 from transforms.encoder import ENCODER_MODEL
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -604,12 +604,4 @@ def assess(
 
 # The Beam transform lives in transforms/classify_beam.py, imported on first use: `conflictwire analyze` calls this
 # module's functions without ever importing Apache Beam (about 2 s of start-up).
-_BEAM_NAMES = frozenset({"_ClassifyArticleFn", "ClassifyConflict"})
-
-
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562
-    if name in _BEAM_NAMES:
-        from transforms import classify_beam
-
-        return getattr(classify_beam, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, frozenset({"_ClassifyArticleFn", "ClassifyConflict"}), "transforms.classify_beam")

@@ -23,7 +23,7 @@ from typing import Any
 from schemas import Article, Event
 from transforms import acled
 from transforms.actors import ActorLexicon, assign_actors, canonical_claimer
-from transforms.base import stable_id, utcnow
+from transforms.base import lazy_exports, stable_id, utcnow
 from transforms.casualties import find_casualties, find_claimer
 from transforms.dates import DateMention, default_date, find_dates, leading_date
 from transforms.geo import TOWN, Geocoder, GeoContext, Place, finer_name
@@ -757,15 +757,7 @@ def extract_events(
 
 # The Beam transform lives in transforms/events_beam.py, imported on first use: `conflictwire analyze` calls this
 # module's functions without ever importing Apache Beam (about 2 s of start-up).
-_BEAM_NAMES = frozenset({"_ExtractEventsFn", "ExtractEvents"})
-
-
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562
-    if name in _BEAM_NAMES:
-        from transforms import events_beam
-
-        return getattr(events_beam, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, frozenset({"_ExtractEventsFn", "ExtractEvents"}), "transforms.events_beam")
 
 
 __all__ = ["EVENTS_TAG", "SUPPORTED_LANGUAGES", "EventExtractor", "EventSettings", "ExtractEvents", "extract_events"]  # noqa: F822

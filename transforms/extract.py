@@ -41,7 +41,7 @@ from trafilatura.metadata import examine_meta, extract_author, extract_sitename,
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from transforms.base import StageError
+from transforms.base import StageError, lazy_exports
 
 STAGE = "extract"
 
@@ -697,12 +697,6 @@ def _clean_field(value: str | None) -> str | None:
 
 # The Beam transform lives in transforms/extract_beam.py, imported on first use: `conflictwire analyze` calls this
 # module's functions without ever importing Apache Beam (about 2 s of start-up).
-_BEAM_NAMES = frozenset({"_ExtractDoFn", "ExtractArticles", "_NON_HTML_TYPES"})
-
-
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562
-    if name in _BEAM_NAMES:
-        from transforms import extract_beam
-
-        return getattr(extract_beam, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__, frozenset({"_ExtractDoFn", "ExtractArticles", "_NON_HTML_TYPES"}), "transforms.extract_beam"
+)

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from schemas import Article
+from transforms.base import lazy_exports
 
 BACKENDS = ("auto", "cld2", "langid", "langdetect")
 
@@ -255,12 +256,4 @@ def article_text(article: Article, max_chars: int = DEFAULT_SETTINGS.max_chars) 
 
 # The Beam transform lives in transforms/language_beam.py, imported on first use: `conflictwire analyze` calls this
 # module's functions without ever importing Apache Beam (about 2 s of start-up).
-_BEAM_NAMES = frozenset({"_DetectLanguageFn", "DetectLanguage"})
-
-
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562
-    if name in _BEAM_NAMES:
-        from transforms import language_beam
-
-        return getattr(language_beam, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, frozenset({"_DetectLanguageFn", "DetectLanguage"}), "transforms.language_beam")
