@@ -243,7 +243,7 @@ class ActorLexicon:
         def free(start: int, end: int) -> bool:
             return all(end <= a.start or start >= a.end for a in found)
 
-        def add(name: str, actor_type: str, iso: str | None, m: re.Match[str]) -> None:
+        def add(name: str, actor_type: str, iso: str | None, m: re.Match[str], role: str | None = None) -> None:
             # "TTP militants": a generic word right after a name is that name again
             if (
                 any(0 <= m.start() - a.end <= 2 and a.type != CIVILIANS for a in found)
@@ -260,7 +260,7 @@ class ActorLexicon:
                         m.group(0),
                         m.start(),
                         m.end(),
-                        _role(text, m.start(), m.end(), actor_type),
+                        role or _role(text, m.start(), m.end(), actor_type),
                     )
                 )
 
@@ -277,15 +277,14 @@ class ActorLexicon:
             if iso is None:
                 continue
             police = re.fullmatch(_POLICE_WORDS, m.group("kind"), re.I) is not None
-            add(f"{'Police' if police else 'Military'} Forces of {self.country_name(iso)}", STATE_FORCES, iso, m)
-            if _ATTACK_KINDS.fullmatch(m.group("kind")) and found and found[-1].start == m.start():
-                found[-1] = found[-1]._replace(role=AGENT)
+            acting = AGENT if _ATTACK_KINDS.fullmatch(m.group("kind")) else None
+            add(
+                f"{'Police' if police else 'Military'} Forces of {self.country_name(iso)}", STATE_FORCES, iso, m, acting
+            )
         for m in self.country_acting.finditer(text):
             iso = self.gazetteer.country_code(m.group("adj"))
             if iso is not None and m.group("adj")[0].isupper():
-                add(f"Military Forces of {self.country_name(iso)}", STATE_FORCES, iso, m)
-                if found and found[-1].start == m.start():
-                    found[-1] = found[-1]._replace(role=AGENT)
+                add(f"Military Forces of {self.country_name(iso)}", STATE_FORCES, iso, m, AGENT)
         for m in self.capital.finditer(text):
             if _STATE_WORD_ACTIVE.match(text[m.end() :]):
                 iso = self.capitals[m.group("cap")]

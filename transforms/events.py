@@ -22,11 +22,11 @@ from typing import Any
 
 from schemas import Article, Event
 from transforms import acled
-from transforms.actors import ActorLexicon, assign_actors, canonical_claimer
+from transforms.actors import AGENT, STATE_FORCES, TARGET, ActorLexicon, assign_actors, canonical_claimer
 from transforms.base import lazy_exports, stable_id, utcnow
 from transforms.casualties import find_casualties, find_claimer
 from transforms.dates import DateMention, default_date, find_dates, leading_date
-from transforms.geo import TOWN, Geocoder, GeoContext, Place, finer_name
+from transforms.geo import TOWN, Geocoder, GeoContext, Place, different_quarters, finer_name
 from transforms.passages import PassageClassifier, passage_text
 from transforms.sentences import Sentence, split_sentences
 
@@ -244,8 +244,6 @@ class EventExtractor:
         return label, prob
 
     def _territory_type(self, text: str) -> str:
-        from transforms.actors import STATE_FORCES, TARGET
-
         acting = [a for a in self.actors.find(text) if a.role != TARGET]
         if acting and acting[0].type == STATE_FORCES:
             return "Government regains territory"
@@ -334,8 +332,6 @@ class EventExtractor:
         """A strike or shelling whose sentence names no attacker is the article's one foreign striker's, where the
         article names exactly one state acting in it ("India said it fired missiles ..." then "One of the missiles hit
         a mosque in Muridke"): the attacker an analyst reads from the article, not from the sentence."""
-        from transforms.actors import AGENT, STATE_FORCES
-
         if not any(e.actor1 is None and e.event_type == acled.EXPLOSIONS for e in events):
             return events
         texts = [article.title or ""] + [s.text for s in sentences]
@@ -504,11 +500,7 @@ def _same_happening(a: Any, b: Any) -> bool:
     if not a.location or a.location.casefold() != (b.location or "").casefold():
         return False
     # two named quarters of one town are two places ("the astodia area", "the madhavpura area" of Ahmedabad)
-    return not (_quarter_of(a) and _quarter_of(b) and _quarter_of(a) != _quarter_of(b))
-
-
-def _quarter_of(event: Any) -> str | None:
-    return finer_name(event.location_text, event.location)
+    return not different_quarters(a, b)
 
 
 def _speaks_for(event: Any, leads: frozenset[str], position: int) -> tuple:
@@ -564,7 +556,7 @@ def _same_place_and_day(a: Any, b: Any) -> bool:
     if a.event_date != b.event_date and not undated:
         return False
     if a.location and (a.location or "").casefold() == (b.location or "").casefold():
-        return not (_quarter_of(a) and _quarter_of(b) and _quarter_of(a) != _quarter_of(b))
+        return not different_quarters(a, b)
     return bool(a.admin1) and a.admin1 == b.admin1 and None in (a.location, b.location)
 
 

