@@ -110,3 +110,14 @@ def test_a_name_after_a_title_is_a_person_and_the_place_before_it_stays(geocoder
         "Ukraine"
     ]
     assert [m.text for m in mentions("Kharkiv Governor Oleh Syniehubov said two people died.")] == ["Kharkiv"]
+
+
+def test_a_city_that_speaks_or_is_blamed_is_its_government(geocoder):
+    mentions = geocoder.gazetteer.mentions
+    ukraine = Counter({"UA": 2})
+    text = "A drone hit a college dormitory in occupied eastern Ukraine, which Moscow blamed on Kyiv."
+    assert [m.text for m in mentions(text, ukraine)] == ["Ukraine"]
+    assert [m.text for m in mentions("Kyiv said the missiles hit a school.", ukraine)] == []
+    # where the speaker is, or where it happened, stays a place
+    assert [m.text for m in mentions("A reporter in Kharkiv said the missiles hit a school.", ukraine)] == ["Kharkiv"]
+    assert [m.text for m in mentions("Missiles hit Kyiv on Monday.", ukraine)] == ["Kyiv"]

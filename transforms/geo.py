@@ -405,8 +405,22 @@ _SPEAKER_BEFORE = re.compile(
 _SPEAKER_AFTER = re.compile(r"^-based\b", re.I)
 
 
+# "which Moscow blamed on Kyiv", "Kyiv said": a city as the subject of a speech verb, or the one blamed, is its
+# government (a city after a preposition, "a reporter in Hasakeh said", is where the speaker is)
+_SPEAKING_AFTER = re.compile(
+    r"^\s+(?:has\s+|have\s+)?(?:blamed|said|says|claimed|claims|accused|denied|denies|announced|warned|insisted)\b"
+)
+_PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|from|near|of|to|into|on)\s+(?:the\s+)?$", re.I)
+_BLAMED_BEFORE = re.compile(r"\bblam(?:ed|es|ing)\s+(?:\w+\s+)?on\s+$", re.I)  # "which Moscow blamed on Kyiv"
+
+
 def _is_speaker_place(text: str, start: int, end: int) -> bool:
-    return bool(_SPEAKER_BEFORE.search(text[max(0, start - 40) : start]) or _SPEAKER_AFTER.match(text[end : end + 40]))
+    if _SPEAKER_BEFORE.search(text[max(0, start - 40) : start]) or _SPEAKER_AFTER.match(text[end : end + 40]):
+        return True
+    before = text[max(0, start - 30) : start]
+    if _BLAMED_BEFORE.search(before):
+        return True
+    return bool(_SPEAKING_AFTER.match(text[end : end + 40]) and not _PREPOSITION_BEFORE.search(before[-12:]))
 
 
 _UNCASED_WORD = re.compile(r"[a-z][a-z'’-]*")
